@@ -1,0 +1,1 @@
+"""OCP, the Online Course Portal backend."""

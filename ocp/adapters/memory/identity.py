@@ -1,0 +1,164 @@
+"""In-memory identity stores: users, refresh-token families, one-time tokens, throttle, mail."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+
+from ocp.application.ports.identity import (
+    MailMessage,
+    OneTimePurpose,
+    RefreshToken,
+    SpendResult,
+)
+from ocp.domain.errors import Conflict, NotFound, StaleVersion
+from ocp.domain.users import Role, User
+
+
+class InMemoryUserRepository:
+    def __init__(self) -> None:
+        self._by_id: dict[str, User] = {}
+        self._id_by_email: dict[str, str] = {}
+
+    async def add(self, user: User) -> None:
+        if user.email.key in self._id_by_email or user.id in self._by_id:
+            raise Conflict("an account with this email already exists")
+        self._by_id[user.id] = copy.deepcopy(user)
+        self._id_by_email[user.email.key] = user.id
+
+    async def get(self, user_id: str) -> User | None:
+        user = self._by_id.get(user_id)
+        return copy.deepcopy(user) if user else None
+
+    async def get_by_email(self, email_key: str) -> User | None:
+        user_id = self._id_by_email.get(email_key)
+        return await self.get(user_id) if user_id else None
+
+    async def update(self, user: User, expected_version: int) -> None:
+        stored = self._by_id.get(user.id)
+        if stored is None:
+            raise NotFound("no such user")
+        if stored.version != expected_version:
+            raise StaleVersion("the user was changed since you read it; read it again")
+        self._by_id[user.id] = copy.deepcopy(user)
+
+    async def list_after(
+        self, *, role: Role | None, query: str | None, after_id: str | None, limit: int
+    ) -> list[User]:
+        found = []
+        for user_id in sorted(self._by_id):
+            user = self._by_id[user_id]
+            if after_id is not None and user_id <= after_id:
+                continue
+            if role is not None and user.role is not role:
+                continue
+            if query and query not in user.email.key and query not in user.full_name.lower():
+                continue
+            found.append(copy.deepcopy(user))
+            if len(found) == limit:
+                break
+        return found
+
+    async def has_admin(self) -> bool:
+        return any(user.role is Role.ADMIN for user in self._by_id.values())
+
+    async def get_many(self, user_ids: list[str]) -> list[User]:
+        return [copy.deepcopy(self._by_id[i]) for i in dict.fromkeys(user_ids) if i in self._by_id]
+
+
+class InMemoryRefreshTokenStore:
+    def __init__(self) -> None:
+        self._tokens: dict[str, RefreshToken] = {}
+        self._spent: set[str] = set()
+        self._revoked_families: set[str] = set()
+        self._live_families: dict[str, str] = {}  # family -> user
+
+    async def add(self, token: RefreshToken) -> None:
+        self._tokens[token.token_hash] = copy.copy(token)
+        if token.family_id not in self._revoked_families:
+            self._live_families[token.family_id] = token.user_id
+
+    async def spend(
+        self, token_hash: str, now: datetime
+    ) -> tuple[SpendResult, RefreshToken | None]:
+        token = self._tokens.get(token_hash)
+        if token is None or token.family_id in self._revoked_families or token.expires_at <= now:
+            return SpendResult.INVALID, None
+        if token_hash in self._spent:
+            await self.revoke_family(token.family_id)
+            return SpendResult.REUSED, None
+        self._spent.add(token_hash)
+        return SpendResult.SPENT, copy.copy(token)
+
+    async def find(self, token_hash: str) -> RefreshToken | None:
+        token = self._tokens.get(token_hash)
+        if token is None or token.family_id in self._revoked_families:
+            return None
+        return copy.copy(token)
+
+    async def revoke_family(self, family_id: str) -> None:
+        self._revoked_families.add(family_id)
+        self._live_families.pop(family_id, None)
+
+    async def is_family_live(self, family_id: str) -> bool:
+        return family_id in self._live_families
+
+    async def revoke_user(self, user_id: str, *, except_family: str | None = None) -> None:
+        for family_id, owner in list(self._live_families.items()):
+            if owner == user_id and family_id != except_family:
+                await self.revoke_family(family_id)
+
+
+class InMemoryOneTimeTokenStore:
+    def __init__(self) -> None:
+        self._tokens: dict[tuple[OneTimePurpose, str], tuple[str, datetime]] = {}
+
+    async def add(
+        self, purpose: OneTimePurpose, token_hash: str, user_id: str, expires_at: datetime
+    ) -> None:
+        self._tokens[(purpose, token_hash)] = (user_id, expires_at)
+
+    async def consume(self, purpose: OneTimePurpose, token_hash: str, now: datetime) -> str | None:
+        entry = self._tokens.pop((purpose, token_hash), None)
+        if entry is None or entry[1] <= now:
+            return None
+        return entry[0]
+
+    async def discard_user(self, purpose: OneTimePurpose, user_id: str) -> None:
+        for key, (owner, _) in list(self._tokens.items()):
+            if key[0] is purpose and owner == user_id:
+                del self._tokens[key]
+
+
+class InMemoryLoginThrottle:
+    """At most `max_failures` failed logins per key within a sliding `window_s`."""
+
+    def __init__(self, max_failures: int, window_s: int) -> None:
+        self._max = max_failures
+        self._window = timedelta(seconds=window_s)
+        self._failures: dict[str, list[datetime]] = {}
+
+    async def retry_after(self, key: str, now: datetime) -> int | None:
+        recent = [t for t in self._failures.get(key, []) if t > now - self._window]
+        if len(recent) < self._max:
+            return None
+        # Free again when the oldest of the last `max` failures leaves the window.
+        oldest = recent[-self._max]
+        return max(1, int((oldest + self._window - now).total_seconds() + 0.999))
+
+    async def record_failure(self, key: str, now: datetime) -> None:
+        self._failures.setdefault(key, []).append(now)
+        self._failures[key] = self._failures[key][-self._max :]
+
+    async def clear(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+
+class InMemoryMailer:
+    """Keeps every message sent, newest last: what a test reads its reset tokens from."""
+
+    def __init__(self) -> None:
+        self.sent: list[MailMessage] = []
+
+    async def send(self, message: MailMessage) -> None:
+        self.sent.append(message)

@@ -1,0 +1,1 @@
+"""MongoDB adapters over pymongo's native async client."""

@@ -1,0 +1,1 @@
+"""Security adapters: password hashing with bcrypt and access tokens as JWTs."""

@@ -1,0 +1,105 @@
+"""Access tokens as HS256 JWTs and the opaque secret tokens (refresh, reset) we store hashed."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+
+from ocp.application.ports.identity import AccessClaims
+from ocp.domain.errors import AuthenticationFailed
+from ocp.domain.users import User
+
+_ALGORITHM = "HS256"
+# HS256 is only as strong as its key: RFC 7518 asks for at least the hash size, 256 bits.
+_MIN_SECRET_BYTES = 32
+# Tolerates small clock differences between the processes that issue and read a token.
+_LEEWAY_S = 5
+_INVALID = "the access token is invalid or expired"
+
+
+def generate_secret() -> str:
+    """A fresh signing key, for deployments that have none yet."""
+    return secrets.token_urlsafe(48)
+
+
+class JwtTokenIssuer:
+    def __init__(
+        self,
+        secret: str,
+        issuer: str = "ocp",
+        audience: str = "ocp-api",
+        access_ttl_s: int = 900,
+    ) -> None:
+        if len(secret.encode("utf-8")) < _MIN_SECRET_BYTES:
+            raise ValueError(f"the JWT secret must be at least {_MIN_SECRET_BYTES} bytes long")
+        if access_ttl_s <= 0:
+            raise ValueError("the access token lifetime must be positive")
+        self._secret = secret
+        self._issuer = issuer
+        self._audience = audience
+        self._access_ttl_s = access_ttl_s
+
+    @property
+    def access_ttl_s(self) -> int:
+        return self._access_ttl_s
+
+    def issue_access(self, user: User, session_id: str, now: datetime) -> str:
+        issued_at = int(now.timestamp())
+        claims: dict[str, Any] = {
+            "sub": user.id,
+            "sid": session_id,
+            "gen": user.token_generation,
+            "role": user.role.value,
+            "iat": issued_at,
+            "exp": issued_at + self._access_ttl_s,
+            "iss": self._issuer,
+            "aud": self._audience,
+            "jti": secrets.token_urlsafe(16),
+        }
+        return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
+
+    def read_access(self, token: str) -> AccessClaims:
+        try:
+            # The algorithm is ours, never the header's: no "none", no swapping HS for another.
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[_ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=_LEEWAY_S,
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "jti", "sid", "gen"]},
+            )
+        except jwt.PyJWTError:
+            # The library's text would tell a prober which check failed; one answer for all.
+            raise AuthenticationFailed(_INVALID) from None
+        user_id, session_id, generation = claims.get("sub"), claims.get("sid"), claims.get("gen")
+        if not isinstance(user_id, str) or not user_id:
+            raise AuthenticationFailed(_INVALID)
+        if not isinstance(session_id, str) or not session_id:
+            raise AuthenticationFailed(_INVALID)
+        # bool is an int to Python, not to us.
+        if not isinstance(generation, int) or isinstance(generation, bool) or generation < 0:
+            raise AuthenticationFailed(_INVALID)
+        try:
+            expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        except (OverflowError, OSError, ValueError):  # an expiry beyond the calendar
+            raise AuthenticationFailed(_INVALID) from None
+        return AccessClaims(
+            user_id=user_id,
+            session_id=session_id,
+            token_generation=generation,
+            expires_at=expires_at,
+        )
+
+    def new_secret_token(self) -> tuple[str, str]:
+        token = secrets.token_urlsafe(32)
+        return token, self.hash_secret_token(token)
+
+    def hash_secret_token(self, token: str) -> str:
+        # The token has 256 random bits, so a fast unsalted hash suffices: nothing to brute-force.
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()

@@ -1,0 +1,388 @@
+"""Identity and access use cases: registration, login, sessions, passwords, profiles, admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from ocp.application.paging import Page, decode_cursor, page_of
+from ocp.application.ports.common import Clock, IdGenerator
+from ocp.application.ports.identity import (
+    LoginThrottle,
+    Mailer,
+    MailMessage,
+    OneTimePurpose,
+    OneTimeTokenStore,
+    PasswordHasher,
+    RefreshToken,
+    RefreshTokenStore,
+    SpendResult,
+    TokenIssuer,
+    UserRepository,
+)
+from ocp.domain.errors import (
+    AuthenticationFailed,
+    InvalidOneTimeToken,
+    NotFound,
+    PermissionDenied,
+    RuleViolated,
+    StaleVersion,
+    TooManyAttempts,
+)
+from ocp.domain.users import Email, Password, Role, User
+
+_UNSET: object = object()
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityPolicy:
+    refresh_ttl_s: int = 1_209_600
+    password_reset_ttl_s: int = 3_600
+    email_verification_ttl_s: int = 172_800
+    # Where a mail's link points; `{token}` is replaced. Empty: the mail carries the bare token.
+    password_reset_url: str = ""
+    email_verification_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+class AvatarFiles(Protocol):
+    async def is_usable_avatar(self, user_id: str, file_id: str) -> bool:
+        """True when `file_id` is the user's own uploaded file of purpose avatar."""
+        ...
+
+
+class NoAvatarFiles:
+    """Until a file store is wired in, no file can serve as an avatar."""
+
+    async def is_usable_avatar(self, user_id: str, file_id: str) -> bool:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChanges:
+    """What PATCH /users/me may change; a field left as `_UNSET` is not touched."""
+
+    full_name: str | None = None
+    bio: str | None = None
+    avatar_file_id: object = _UNSET  # str to set, None to clear
+
+
+class IdentityService:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        refresh_tokens: RefreshTokenStore,
+        one_time_tokens: OneTimeTokenStore,
+        hasher: PasswordHasher,
+        tokens: TokenIssuer,
+        throttle: LoginThrottle,
+        mailer: Mailer,
+        clock: Clock,
+        ids: IdGenerator,
+        policy: IdentityPolicy,
+        avatar_files: AvatarFiles | None = None,
+    ) -> None:
+        self._users = users
+        self._refresh_tokens = refresh_tokens
+        self._one_time = one_time_tokens
+        self._hasher = hasher
+        self._tokens = tokens
+        self._throttle = throttle
+        self._mailer = mailer
+        self._clock = clock
+        self._ids = ids
+        self._policy = policy
+        self._avatar_files = avatar_files or NoAvatarFiles()
+
+    # --- registration and sessions -------------------------------------------------------
+
+    async def register(
+        self, email: str, password: str, full_name: str, role: Role = Role.STUDENT
+    ) -> User:
+        address, secret = Email(email), Password(password)
+        now = self._clock.now()
+        user = User.register(
+            id=self._ids.new_id(),
+            email=address,
+            name=full_name,
+            password_hash=await self._hasher.hash(secret.value),
+            now=now,
+            role=role,
+        )
+        await self._users.add(user)
+        return user
+
+    async def login(self, email: str, password: str) -> TokenPair:
+        """Password flow. Unknown email and wrong password answer alike, in about the same time."""
+        key = email.strip().lower()
+        now = self._clock.now()
+        wait = await self._throttle.retry_after(key, now)
+        if wait is not None:
+            raise TooManyAttempts("too many failed logins for this account; try again later", wait)
+        user = await self._users.get_by_email(key)
+        if user is None:
+            await self._hasher.burn(password)
+            ok = False
+        else:
+            ok = await self._hasher.verify(password, user.password_hash)
+        if not ok or user is None or not user.is_active:
+            await self._throttle.record_failure(key, now)
+            raise AuthenticationFailed("incorrect email or password")
+        await self._throttle.clear(key)
+        return await self._start_session(user, family_id=self._ids.new_id())
+
+    async def _start_session(self, user: User, family_id: str) -> TokenPair:
+        now = self._clock.now()
+        token, token_hash = self._tokens.new_secret_token()
+        await self._refresh_tokens.add(
+            RefreshToken(
+                token_hash=token_hash,
+                family_id=family_id,
+                user_id=user.id,
+                issued_at=now,
+                expires_at=now + timedelta(seconds=self._policy.refresh_ttl_s),
+            )
+        )
+        return TokenPair(
+            access_token=self._tokens.issue_access(user, family_id, now),
+            refresh_token=token,
+            expires_in=self._tokens.access_ttl_s,
+        )
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        """Rotate: spend this refresh token and issue the next of its family. A replayed token
+        revokes the family, so a thief and the victim are both logged out of that session."""
+        outcome, spent = await self._refresh_tokens.spend(
+            self._tokens.hash_secret_token(refresh_token), self._clock.now()
+        )
+        if outcome is not SpendResult.SPENT or spent is None:
+            raise AuthenticationFailed("the refresh token is invalid, expired or already used")
+        user = await self._users.get(spent.user_id)
+        if user is None or not user.is_active:
+            await self._refresh_tokens.revoke_family(spent.family_id)
+            raise AuthenticationFailed("the refresh token is invalid, expired or already used")
+        return await self._start_session(user, family_id=spent.family_id)
+
+    async def logout(self, actor: User, refresh_token: str) -> None:
+        token = await self._refresh_tokens.find(self._tokens.hash_secret_token(refresh_token))
+        if token is not None and token.user_id == actor.id:
+            await self._refresh_tokens.revoke_family(token.family_id)
+
+    async def authenticate(self, access_token: str) -> tuple[User, str]:
+        """The acting user of a bearer token and its session id; every check is made each time,
+        so deactivation, a password reset and logout take effect at once."""
+        claims = self._tokens.read_access(access_token)
+        user = await self._users.get(claims.user_id)
+        if (
+            user is None
+            or not user.is_active
+            or user.token_generation != claims.token_generation
+            or not await self._refresh_tokens.is_family_live(claims.session_id)
+        ):
+            raise AuthenticationFailed("the access token is no longer valid")
+        return user, claims.session_id
+
+    # --- passwords and email verification ------------------------------------------------
+
+    async def change_password(
+        self, actor: User, session_id: str, current_password: str, new_password: str
+    ) -> None:
+        secret = Password(new_password)
+        if not await self._hasher.verify(current_password, actor.password_hash):
+            raise RuleViolated("the current password is not correct", field="current_password")
+        version = actor.version
+        actor.change_password_hash(
+            await self._hasher.hash(secret.value), self._clock.now(), revoke_access=False
+        )
+        await self._users.update(actor, version)
+        await self._refresh_tokens.revoke_user(actor.id, except_family=session_id)
+
+    async def request_password_reset(self, email: str) -> None:
+        """Always quiet: whether the address is known is never revealed."""
+        try:
+            key = Email(email).key
+        except RuleViolated:
+            return
+        user = await self._users.get_by_email(key)
+        if user is None or not user.is_active:
+            return
+        token = await self._issue_one_time(
+            OneTimePurpose.PASSWORD_RESET, user, self._policy.password_reset_ttl_s
+        )
+        await self._mailer.send(
+            MailMessage(
+                to=str(user.email),
+                subject="Reset your OCP password",
+                text=_mail_text(
+                    "Someone asked to reset the password of your OCP account.",
+                    self._policy.password_reset_url,
+                    token,
+                    self._policy.password_reset_ttl_s,
+                ),
+            )
+        )
+
+    async def confirm_password_reset(self, token: str, new_password: str) -> None:
+        secret = Password(new_password)
+        user = await self._consume(OneTimePurpose.PASSWORD_RESET, token)
+        version = user.version
+        user.change_password_hash(
+            await self._hasher.hash(secret.value), self._clock.now(), revoke_access=True
+        )
+        await self._users.update(user, version)
+        await self._refresh_tokens.revoke_user(user.id)
+        await self._throttle.clear(user.email.key)
+
+    async def request_email_verification(self, actor: User) -> None:
+        if actor.email_verified:
+            return
+        token = await self._issue_one_time(
+            OneTimePurpose.EMAIL_VERIFICATION, actor, self._policy.email_verification_ttl_s
+        )
+        await self._mailer.send(
+            MailMessage(
+                to=str(actor.email),
+                subject="Confirm your OCP email address",
+                text=_mail_text(
+                    "Please confirm that this address belongs to your OCP account.",
+                    self._policy.email_verification_url,
+                    token,
+                    self._policy.email_verification_ttl_s,
+                ),
+            )
+        )
+
+    async def confirm_email_verification(self, token: str) -> None:
+        user = await self._consume(OneTimePurpose.EMAIL_VERIFICATION, token)
+        version = user.version
+        user.verify_email(self._clock.now())
+        await self._users.update(user, version)
+
+    async def _issue_one_time(self, purpose: OneTimePurpose, user: User, ttl_s: int) -> str:
+        # One outstanding token per purpose: asking again invalidates the earlier mail's link.
+        await self._one_time.discard_user(purpose, user.id)
+        token, token_hash = self._tokens.new_secret_token()
+        expires_at = self._clock.now() + timedelta(seconds=ttl_s)
+        await self._one_time.add(purpose, token_hash, user.id, expires_at)
+        return token
+
+    async def _consume(self, purpose: OneTimePurpose, token: str) -> User:
+        user_id = await self._one_time.consume(
+            purpose, self._tokens.hash_secret_token(token), self._clock.now()
+        )
+        user = await self._users.get(user_id) if user_id else None
+        if user is None:
+            raise InvalidOneTimeToken("the token is unknown, already used or expired")
+        return user
+
+    # --- profiles ------------------------------------------------------------------------
+
+    async def update_profile(
+        self, actor: User, changes: ProfileChanges, if_match: int | None = None
+    ) -> User:
+        _check_version(actor, if_match)
+        avatar = changes.avatar_file_id
+        if isinstance(avatar, str) and not await self._avatar_files.is_usable_avatar(
+            actor.id, avatar
+        ):
+            raise RuleViolated("is not one of your uploaded avatar images", field="avatar_file_id")
+        version = actor.version
+        actor.edit_profile(
+            self._clock.now(),
+            name=changes.full_name,
+            biography=changes.bio,
+            avatar_file_id=avatar if isinstance(avatar, str) else None,
+            clear_avatar=avatar is None,
+        )
+        await self._users.update(actor, version)
+        return actor
+
+    # --- administration ------------------------------------------------------------------
+
+    async def list_users(
+        self,
+        actor: User,
+        *,
+        role: Role | None = None,
+        query: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> Page[User]:
+        _require_admin(actor)
+        after = decode_cursor(cursor, (str,))
+        rows = await self._users.list_after(
+            role=role,
+            query=query.strip().lower() if query and query.strip() else None,
+            after_id=str(after[0]) if after else None,
+            limit=limit + 1,
+        )
+        return page_of(rows, limit, lambda user: (user.id,))
+
+    async def get_user(self, actor: User, user_id: str) -> User:
+        _require_admin(actor)
+        return await self._existing(user_id)
+
+    async def administer_user(
+        self,
+        actor: User,
+        user_id: str,
+        *,
+        role: Role | None = None,
+        is_active: bool | None = None,
+        if_match: int | None = None,
+    ) -> User:
+        _require_admin(actor)
+        user = await self._existing(user_id)
+        _check_version(user, if_match)
+        version = user.version
+        user.administer(actor, self._clock.now(), role=role, is_active=is_active)
+        await self._users.update(user, version)
+        if is_active is False:
+            await self._refresh_tokens.revoke_user(user.id)
+        return user
+
+    async def ensure_admin(
+        self, email: str, password: str, full_name: str = "Administrator"
+    ) -> bool:
+        """Create an admin when none exists yet (bootstrap); True when one was made."""
+        if await self._users.has_admin():
+            return False
+        await self.register(email, password, full_name, role=Role.ADMIN)
+        return True
+
+    async def _existing(self, user_id: str) -> User:
+        user = await self._users.get(user_id)
+        if user is None:
+            raise NotFound("no such user")
+        return user
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("only an admin may do this")
+
+
+def _check_version(entity: User, if_match: int | None) -> None:
+    if if_match is not None and if_match != entity.version:
+        raise StaleVersion("the user was changed since you read it; read it again")
+
+
+def _mail_text(intro: str, url_template: str, token: str, ttl_s: int) -> str:
+    where = (
+        f"Open this link:\n\n  {url_template.replace('{token}', token)}\n"
+        if url_template
+        else f"Your token:\n\n  {token}\n"
+    )
+    hours = max(1, ttl_s // 3600)
+    return (
+        f"{intro}\n\n{where}\nIt works once and expires in {hours} hour(s). "
+        "If this was not you, ignore this message.\n"
+    )

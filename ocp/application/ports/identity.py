@@ -1,0 +1,156 @@
+"""Ports of identity and access: users, sessions (refresh-token families), one-time tokens,
+password hashing, access tokens, login throttling and mail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from ocp.domain.users import Role, User
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None:
+        """Store a new user; `Conflict` when the email (case-insensitive) is taken."""
+        ...
+
+    async def get(self, user_id: str) -> User | None: ...
+
+    async def get_by_email(self, email_key: str) -> User | None:
+        """The user whose lower-cased email is `email_key`."""
+        ...
+
+    async def update(self, user: User, expected_version: int) -> None:
+        """Replace the stored user if its version is still `expected_version`, else `StaleVersion`;
+        `NotFound` when it is gone."""
+        ...
+
+    async def list_after(
+        self, *, role: Role | None, query: str | None, after_id: str | None, limit: int
+    ) -> list[User]:
+        """Users in id order after `after_id`, at most `limit`; `query` matches a substring of
+        the email or the name, case-insensitively and literally."""
+        ...
+
+    async def has_admin(self) -> bool: ...
+
+    async def get_many(self, user_ids: list[str]) -> list[User]:
+        """The users among `user_ids` that exist, in one round trip."""
+        ...
+
+
+@dataclass(slots=True)
+class RefreshToken:
+    """One refresh token of a session; the session is its family of rotated tokens."""
+
+    token_hash: str
+    family_id: str
+    user_id: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+class SpendResult(StrEnum):
+    SPENT = "spent"  # this call spent a live token: issue the next one
+    REUSED = "reused"  # the token was spent before: a replay, the family is now revoked
+    INVALID = "invalid"  # unknown, expired or revoked
+
+
+class RefreshTokenStore(Protocol):
+    async def add(self, token: RefreshToken) -> None: ...
+
+    async def spend(
+        self, token_hash: str, now: datetime
+    ) -> tuple[SpendResult, RefreshToken | None]:
+        """Atomically mark a live token spent. A second spend of the same token revokes its
+        whole family and answers `REUSED`; several processes sharing the store agree."""
+        ...
+
+    async def find(self, token_hash: str) -> RefreshToken | None:
+        """The token if it is known (spent or not) and its family is not revoked."""
+        ...
+
+    async def revoke_family(self, family_id: str) -> None: ...
+
+    async def is_family_live(self, family_id: str) -> bool: ...
+
+    async def revoke_user(self, user_id: str, *, except_family: str | None = None) -> None:
+        """Revoke every family of a user, except `except_family` when given."""
+        ...
+
+
+class OneTimePurpose(StrEnum):
+    PASSWORD_RESET = "password_reset"
+    EMAIL_VERIFICATION = "email_verification"
+
+
+class OneTimeTokenStore(Protocol):
+    async def add(
+        self, purpose: OneTimePurpose, token_hash: str, user_id: str, expires_at: datetime
+    ) -> None: ...
+
+    async def consume(self, purpose: OneTimePurpose, token_hash: str, now: datetime) -> str | None:
+        """Atomically use a live token once: the user id, or None when unknown, used or expired."""
+        ...
+
+    async def discard_user(self, purpose: OneTimePurpose, user_id: str) -> None:
+        """Forget every outstanding token of this purpose for the user."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password: str, password_hash: str) -> bool: ...
+
+    async def burn(self, password: str) -> None:
+        """Spend as long as a verification, for answers that must not reveal an unknown email."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: str
+    session_id: str
+    token_generation: int
+    expires_at: datetime
+
+
+class TokenIssuer(Protocol):
+    @property
+    def access_ttl_s(self) -> int: ...
+
+    def issue_access(self, user: User, session_id: str, now: datetime) -> str: ...
+
+    def read_access(self, token: str) -> AccessClaims:
+        """Verify signature, algorithm, issuer, audience and expiry; `AuthenticationFailed`."""
+        ...
+
+    def new_secret_token(self) -> tuple[str, str]:
+        """A fresh opaque token for a client and the hash we store in its place."""
+        ...
+
+    def hash_secret_token(self, token: str) -> str: ...
+
+
+class LoginThrottle(Protocol):
+    async def retry_after(self, key: str, now: datetime) -> int | None:
+        """Seconds until `key` may try again, or None when it is not throttled."""
+        ...
+
+    async def record_failure(self, key: str, now: datetime) -> None: ...
+
+    async def clear(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MailMessage:
+    to: str
+    subject: str
+    text: str
+
+
+class Mailer(Protocol):
+    async def send(self, message: MailMessage) -> None: ...

@@ -1,0 +1,196 @@
+"""The composition root: the one module that sees every layer and picks adapters from settings.
+
+Swapping a backend (memory or MongoDB, disk or S3, outbox or SMTP) is a settings change and
+nothing else. Tests build this same container and override providers.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from dependency_injector import containers, providers
+from pymongo import AsyncMongoClient
+
+from ocp.adapters.mail.outbox import OutboxMailer
+from ocp.adapters.mail.smtp import SmtpMailer
+from ocp.adapters.memory.health import AlwaysReady
+from ocp.adapters.memory.identity import (
+    InMemoryLoginThrottle,
+    InMemoryMailer,
+    InMemoryOneTimeTokenStore,
+    InMemoryRefreshTokenStore,
+    InMemoryUserRepository,
+)
+from ocp.adapters.mongo.health import MongoPing
+from ocp.adapters.mongo.identity import (
+    MongoLoginThrottle,
+    MongoOneTimeTokenStore,
+    MongoRefreshTokenStore,
+    MongoUserRepository,
+)
+from ocp.adapters.security.passwords import BcryptPasswordHasher
+from ocp.adapters.security.tokens import JwtTokenIssuer
+from ocp.adapters.system import SystemClock, TimeOrderedIds
+from ocp.application.identity import IdentityPolicy, IdentityService
+from ocp.settings import Settings
+
+log = logging.getLogger("ocp")
+
+
+def _mongo_client(settings: Settings) -> AsyncMongoClient[dict[str, Any]]:
+    if not settings.mongodb_uri:
+        raise RuntimeError("no MongoDB URI: the app's lifespan starts the embedded database first")
+    return AsyncMongoClient(
+        settings.mongodb_uri,
+        tz_aware=True,
+        serverSelectionTimeoutMS=settings.mongodb_timeout_ms,
+        retryWrites=True,
+        retryReads=True,
+        appname="ocp",
+    )
+
+
+def _secret(settings: Settings) -> str:
+    return settings.signing_secret()
+
+
+def _smtp_password(settings: Settings) -> str | None:
+    return settings.smtp_password.get_secret_value() if settings.smtp_password else None
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Singleton(Settings)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(TimeOrderedIds)
+
+    # --- database --------------------------------------------------------------------------
+    database_kind = providers.Callable(lambda s: s.database, settings)
+    mongo_client = providers.Singleton(_mongo_client, settings)
+    mongo_database = providers.Singleton(
+        lambda client, s: client[s.mongodb_db], mongo_client, settings
+    )
+
+    readiness_checks = providers.Dict(
+        database=providers.Selector(
+            database_kind,
+            memory=providers.Singleton(AlwaysReady),
+            mongo=providers.Singleton(MongoPing, mongo_client),
+        ),
+    )
+
+    # --- identity --------------------------------------------------------------------------
+    users = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryUserRepository),
+        mongo=providers.Singleton(MongoUserRepository, mongo_database),
+    )
+    refresh_tokens = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryRefreshTokenStore),
+        mongo=providers.Singleton(MongoRefreshTokenStore, mongo_database),
+    )
+    one_time_tokens = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryOneTimeTokenStore),
+        mongo=providers.Singleton(MongoOneTimeTokenStore, mongo_database),
+    )
+    login_throttle = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(
+            InMemoryLoginThrottle,
+            max_failures=settings.provided.login_max_failures,
+            window_s=settings.provided.login_window_s,
+        ),
+        mongo=providers.Singleton(
+            MongoLoginThrottle,
+            mongo_database,
+            max_failures=settings.provided.login_max_failures,
+            window_s=settings.provided.login_window_s,
+        ),
+    )
+    password_hasher = providers.Singleton(
+        BcryptPasswordHasher, rounds=settings.provided.bcrypt_rounds
+    )
+    token_issuer = providers.Singleton(
+        JwtTokenIssuer,
+        secret=providers.Callable(_secret, settings),
+        issuer=settings.provided.jwt_issuer,
+        audience=settings.provided.jwt_audience,
+        access_ttl_s=settings.provided.access_token_ttl_s,
+    )
+    mailer = providers.Selector(
+        providers.Callable(lambda s: s.mail, settings),
+        outbox=providers.Singleton(
+            OutboxMailer,
+            directory=providers.Callable(lambda s: s.data_dir / "outbox", settings),
+            sender=settings.provided.mail_from,
+        ),
+        smtp=providers.Singleton(
+            SmtpMailer,
+            host=settings.provided.smtp_host,
+            port=settings.provided.smtp_port,
+            username=settings.provided.smtp_username,
+            password=providers.Callable(_smtp_password, settings),
+            starttls=settings.provided.smtp_starttls,
+            use_ssl=settings.provided.smtp_ssl,
+            sender=settings.provided.mail_from,
+        ),
+        memory=providers.Singleton(InMemoryMailer),
+    )
+    identity_policy = providers.Singleton(
+        IdentityPolicy,
+        refresh_ttl_s=settings.provided.refresh_token_ttl_s,
+        password_reset_url=settings.provided.password_reset_url,
+        email_verification_url=settings.provided.email_verification_url,
+    )
+    identity_service = providers.Factory(
+        IdentityService,
+        users=users,
+        refresh_tokens=refresh_tokens,
+        one_time_tokens=one_time_tokens,
+        hasher=password_hasher,
+        tokens=token_issuer,
+        throttle=login_throttle,
+        mailer=mailer,
+        clock=clock,
+        ids=ids,
+        policy=identity_policy,
+    )
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Container:
+        container = cls()
+        container.settings.override(providers.Object(settings))
+        return container
+
+
+def mongo_index_owners(container: Container) -> list[Any]:
+    """Every MongoDB repository, each declaring its own indexes."""
+    return [
+        container.users(),
+        container.refresh_tokens(),
+        container.one_time_tokens(),
+        container.login_throttle(),
+    ]
+
+
+async def start(container: Container) -> None:
+    """Start-up in one place: indexes (idempotent), then the bootstrap admin."""
+    settings: Settings = container.settings()
+    if settings.database == "mongo":
+        for owner in mongo_index_owners(container):
+            await owner.ensure_indexes()
+    if settings.bootstrap_admin_email and settings.bootstrap_admin_password:
+        made = await container.identity_service().ensure_admin(
+            settings.bootstrap_admin_email, settings.bootstrap_admin_password.get_secret_value()
+        )
+        if made:
+            log.info("created the bootstrap admin %s", settings.bootstrap_admin_email)
+
+
+async def stop(container: Container) -> None:
+    settings: Settings = container.settings()
+    if settings.database == "mongo" and settings.mongodb_uri:
+        await container.mongo_client().close()

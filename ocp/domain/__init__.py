@@ -1,0 +1,1 @@
+"""The business: entities, value objects and rules. Standard library only."""

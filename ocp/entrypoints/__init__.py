@@ -1,0 +1,1 @@
+"""How the world reaches OCP: the HTTP API and the command line."""

@@ -1,0 +1,127 @@
+"""The `ocp` command: serve the API, manage users, and other operator chores."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ocp import container as composition
+from ocp.container import Container
+from ocp.domain.errors import DomainError
+from ocp.domain.users import Role
+from ocp.settings import Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = Settings()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    workers = args.workers or settings.workers
+    settings.signing_secret()  # made once here, before several workers race to make it
+    embedded = None
+    if settings.database == "mongo" and not settings.mongodb_uri:
+        from ocp.adapters.mongo.embedded import EmbeddedDatabase
+
+        embedded = EmbeddedDatabase(settings.data_dir / "db")
+        print(f"starting the embedded database under {settings.data_dir / 'db'} ...", flush=True)
+        os.environ["OCP_MONGODB_URI"] = embedded.start()
+    print(f"OCP API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", flush=True)
+    try:
+        uvicorn.run(
+            "ocp.entrypoints.http.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            log_level="info",
+            timeout_graceful_shutdown=20,
+        )
+    finally:
+        if embedded is not None:
+            print("stopping the embedded database ...", flush=True)
+            embedded.stop()
+    return 0
+
+
+def _with_container(work: Callable[[Container], Awaitable[int]]) -> int:
+    """Run `work` against the configured backends, the embedded database included."""
+    settings = Settings()
+    embedded = None
+    if settings.database == "mongo" and not settings.mongodb_uri:
+        from ocp.adapters.mongo.embedded import EmbeddedDatabase
+
+        embedded = EmbeddedDatabase(settings.data_dir / "db")
+        settings.mongodb_uri = embedded.start()
+
+    async def run() -> int:
+        container = Container.for_settings(settings)
+        await composition.start(container)
+        try:
+            return await work(container)
+        finally:
+            await composition.stop(container)
+
+    try:
+        return asyncio.run(run())
+    except DomainError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    password = args.password or os.environ.get("OCP_NEW_USER_PASSWORD") or getpass.getpass()
+
+    async def work(container: Container) -> int:
+        user = await container.identity_service().register(
+            args.email, password, args.name, role=Role(args.role)
+        )
+        print(f"created {user.role.value} {user.email} with id {user.id}")
+        return 0
+
+    return _with_container(work)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ocp", description="OCP, the Online Course Portal")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API (embedded database unless configured)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.set_defaults(run=_serve)
+
+    users = commands.add_parser("users", help="manage users").add_subparsers(
+        dest="users_command", required=True
+    )
+    create = users.add_parser("create", help="create a user with any role")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", default="Administrator")
+    create.add_argument("--role", choices=[r.value for r in Role], default=Role.STUDENT.value)
+    create.add_argument("--password", help="prompted for when omitted")
+    create.set_defaults(run=_create_user)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    args: Any = build_parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

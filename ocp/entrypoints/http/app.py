@@ -1,0 +1,86 @@
+"""The FastAPI application factory: routers, error handling, middleware and the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.middleware.cors import CORSMiddleware
+
+from ocp import container as composition
+from ocp.container import Container
+from ocp.entrypoints.http import problems
+from ocp.entrypoints.http.middleware import JsonBodyLimit, RequestContext
+from ocp.entrypoints.http.routers import auth, ops, users
+from ocp.entrypoints.http.schemas.common import Problem
+from ocp.settings import Settings
+
+log = logging.getLogger("ocp")
+
+ROUTERS = [ops.router, auth.router, users.router]
+
+
+def create_app(container: Container | None = None) -> FastAPI:
+    container = container or Container.for_settings(Settings())
+    settings: Settings = container.settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        embedded = None
+        if settings.database == "mongo" and not settings.mongodb_uri:
+            # Started by `uvicorn --factory` directly: bring up the embedded database here.
+            from ocp.adapters.mongo.embedded import EmbeddedDatabase
+
+            embedded = EmbeddedDatabase(settings.data_dir / "db")
+            settings.mongodb_uri = embedded.start()
+        try:
+            await composition.start(container)
+            yield
+        finally:
+            await composition.stop(container)
+            if embedded is not None:
+                embedded.stop()
+
+    app = FastAPI(
+        title="OCP — Online Course Portal API",
+        version="1.0.0",
+        description="REST/JSON API for course portals: identity, courses, learning, files.",
+        lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.container = container
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    app.add_middleware(JsonBodyLimit, max_bytes=settings.max_json_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "Range"],
+            expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestContext, hsts=settings.env == "production")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+                Problem.model_json_schema()
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

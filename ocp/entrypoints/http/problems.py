@@ -1,0 +1,156 @@
+"""RFC 9457 problem details for every error, from one table of domain errors to statuses.
+
+Nothing internal leaves: no stack trace, no driver message, no path. The unexpected-error
+handler logs the stack with the request id and answers a bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ocp.application.ports.common import DependencyUnavailable
+from ocp.domain import errors
+
+log = logging.getLogger("ocp.http")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://ocp.dev/problems/"
+
+# domain error -> (status, problem type slug, title)
+DOMAIN_ERRORS: dict[type[errors.DomainError], tuple[int, str, str]] = {
+    errors.InvalidOneTimeToken: (400, "invalid-token", "Invalid or expired token"),
+    errors.InvalidCursor: (400, "invalid-cursor", "Invalid cursor"),
+    errors.AuthenticationFailed: (401, "unauthenticated", "Authentication required"),
+    errors.PermissionDenied: (403, "forbidden", "Forbidden"),
+    errors.NotFound: (404, "not-found", "Not found"),
+    errors.Conflict: (409, "conflict", "Conflict"),
+    errors.StaleVersion: (412, "stale-version", "Precondition failed"),
+    errors.PayloadTooLarge: (413, "payload-too-large", "Payload too large"),
+    errors.UnsupportedContent: (415, "unsupported-media-type", "Unsupported media type"),
+    errors.RangeNotSatisfiable: (416, "range-not-satisfiable", "Range not satisfiable"),
+    errors.RuleViolated: (422, "validation-error", "Validation failed"),
+    errors.TooManyAttempts: (429, "too-many-requests", "Too many requests"),
+}
+
+_HTTP_TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    416: "Range not satisfiable",
+    422: "Validation failed",
+    429: "Too many requests",
+    503: "Service unavailable",
+}
+
+
+def problem(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": TYPE_BASE + (slug or str(status)),
+        "title": title or _HTTP_TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _loc(value: Any) -> list[str | int]:
+    return [part if isinstance(part, int) else str(part) for part in value]
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errs = [
+        {"loc": _loc(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type"))}
+        for e in exc.errors()
+    ]
+    if any(e["type"] == "json_invalid" for e in errs):
+        return problem(request, 422, "the request body is not valid JSON", errors=errs)
+    return problem(request, 422, "the request is not valid; see errors", errors=errs)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else _HTTP_TITLES.get(exc.status_code, "")
+    return problem(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.DomainError)
+    status, slug, title = next(
+        (entry for kind, entry in DOMAIN_ERRORS.items() if isinstance(exc, kind)),
+        (400, "bad-request", "Bad request"),
+    )
+    headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    if isinstance(exc, errors.AuthenticationFailed):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, errors.TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after_s)
+    if isinstance(exc, errors.RangeNotSatisfiable):
+        headers["Content-Range"] = f"bytes */{exc.size}"
+    if isinstance(exc, errors.RuleViolated):
+        extra["errors"] = [
+            {"loc": ["body", exc.field] if exc.field else ["body"], "msg": exc.detail, "type": slug}
+        ]
+    return problem(request, status, exc.detail, slug=slug, title=title, headers=headers, **extra)
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DependencyUnavailable)
+    log.warning("dependency unavailable: %s", exc.dependency, exc_info=exc.__cause__)
+    return problem(
+        request,
+        503,
+        f"the {exc.dependency} is unavailable; try again shortly",
+        slug="unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    request_id = request.scope.get("state", {}).get("request_id", "-")
+    log.error("unexpected error (request %s)", request_id, exc_info=exc)
+    return problem(request, 500, "an unexpected error occurred", title="Internal server error")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(errors.DomainError, _domain_error)
+    app.add_exception_handler(DependencyUnavailable, _unavailable)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error responses a route can give."""
+    return {
+        status: {
+            "description": _HTTP_TITLES.get(status, "Error"),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,120 @@
+"""Authentication: registration, OAuth2 password-flow tokens, refresh, logout, reset, verify."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from ocp.application.identity import TokenPair
+from ocp.entrypoints.http.deps import CurrentSession, CurrentUser, Identity, etag
+from ocp.entrypoints.http.problems import responses
+from ocp.entrypoints.http.schemas.users import (
+    EmailIn,
+    PasswordResetConfirmIn,
+    RefreshIn,
+    RegisterIn,
+    TokenIn,
+    TokenOut,
+    UserOut,
+)
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+def _tokens(pair: TokenPair) -> TokenOut:
+    return TokenOut(
+        access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token
+    )
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    summary="Create a student account",
+    responses=responses(409, 413, 422),
+)
+async def register(body: RegisterIn, identity: Identity, response: Response) -> UserOut:
+    user = await identity.register(body.email, body.password, body.full_name)
+    response.headers["ETag"] = etag(user.version)
+    response.headers["Location"] = "/api/v1/users/me"
+    return UserOut.from_domain(user)
+
+
+@router.post(
+    "/token",
+    response_model=TokenOut,
+    summary="Log in with email and password (OAuth2 password flow)",
+    responses=responses(401, 422, 429),
+)
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], identity: Identity
+) -> TokenOut:
+    return _tokens(await identity.login(form.username, form.password))
+
+
+@router.post(
+    "/refresh",
+    response_model=TokenOut,
+    summary="Trade a refresh token for a new pair (the old one is spent)",
+    responses=responses(401, 422),
+)
+async def refresh(body: RefreshIn, identity: Identity) -> TokenOut:
+    return _tokens(await identity.refresh(body.refresh_token))
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End the session of this refresh token",
+    responses=responses(401, 422),
+)
+async def logout(body: RefreshIn, session: CurrentSession, identity: Identity) -> Response:
+    await identity.logout(session.user, body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/password-reset/request",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Mail a password-reset token (answers 202 whether the email is known or not)",
+    responses=responses(422),
+)
+async def request_password_reset(body: EmailIn, identity: Identity) -> Response:
+    await identity.request_password_reset(body.email)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
+
+
+@router.post(
+    "/password-reset/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Set a new password with a reset token; every session of the user ends",
+    responses=responses(400, 422),
+)
+async def confirm_password_reset(body: PasswordResetConfirmIn, identity: Identity) -> Response:
+    await identity.confirm_password_reset(body.token, body.new_password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/verify-email/request",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Mail an email-verification token to the caller",
+    responses=responses(401),
+)
+async def request_email_verification(user: CurrentUser, identity: Identity) -> Response:
+    await identity.request_email_verification(user)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
+
+
+@router.post(
+    "/verify-email/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Confirm an email address with its token",
+    responses=responses(400, 422),
+)
+async def confirm_email_verification(body: TokenIn, identity: Identity) -> Response:
+    await identity.confirm_email_verification(body.token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

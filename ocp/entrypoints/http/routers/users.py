@@ -1,0 +1,124 @@
+"""Users: the caller's own profile and password, and admin user management."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from ocp.application.identity import ProfileChanges
+from ocp.domain.users import Role
+from ocp.entrypoints.http.deps import (
+    CurrentSession,
+    CurrentUser,
+    Identity,
+    IfMatch,
+    PagingParams,
+    etag,
+)
+from ocp.entrypoints.http.paging import link_next
+from ocp.entrypoints.http.problems import responses
+from ocp.entrypoints.http.schemas.common import PageOut
+from ocp.entrypoints.http.schemas.users import AdminUserIn, PasswordChangeIn, ProfileIn, UserOut
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"])
+
+
+@router.get("/me", response_model=UserOut, summary="The caller's profile", responses=responses(401))
+async def me(user: CurrentUser, response: Response) -> UserOut:
+    response.headers["ETag"] = etag(user.version)
+    return UserOut.from_domain(user)
+
+
+@router.patch(
+    "/me",
+    response_model=UserOut,
+    summary="Edit the caller's profile",
+    responses=responses(401, 412, 422),
+)
+async def edit_me(
+    body: ProfileIn, user: CurrentUser, identity: Identity, version: IfMatch, response: Response
+) -> UserOut:
+    sent = body.model_fields_set
+    changes = ProfileChanges(
+        full_name=body.full_name,
+        bio=body.bio,
+        **({"avatar_file_id": body.avatar_file_id} if "avatar_file_id" in sent else {}),
+    )
+    updated = await identity.update_profile(user, changes, if_match=version)
+    response.headers["ETag"] = etag(updated.version)
+    return UserOut.from_domain(updated)
+
+
+@router.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Change the caller's password; other sessions end",
+    responses=responses(401, 422),
+)
+async def change_password(
+    body: PasswordChangeIn, session: CurrentSession, identity: Identity
+) -> Response:
+    await identity.change_password(
+        session.user, session.session_id, body.current_password, body.new_password
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "",
+    response_model=PageOut[UserOut],
+    summary="List users (admin)",
+    responses=responses(400, 401, 403, 422),
+)
+async def list_users(
+    user: CurrentUser,
+    identity: Identity,
+    page: PagingParams,
+    response: Response,
+    role: Role | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="part of email or name")] = None,
+) -> PageOut[UserOut]:
+    found = await identity.list_users(
+        user, role=role, query=q, limit=page.limit, cursor=page.cursor
+    )
+    link_next(response, found.next_cursor)
+    return PageOut[UserOut](
+        items=[UserOut.from_domain(u) for u in found.items], next_cursor=found.next_cursor
+    )
+
+
+@router.get(
+    "/{user_id}",
+    response_model=UserOut,
+    summary="One user (admin)",
+    responses=responses(401, 403, 404),
+)
+async def get_user(
+    user_id: str, user: CurrentUser, identity: Identity, response: Response
+) -> UserOut:
+    found = await identity.get_user(user, user_id)
+    response.headers["ETag"] = etag(found.version)
+    return UserOut.from_domain(found)
+
+
+@router.patch(
+    "/{user_id}",
+    response_model=UserOut,
+    summary="Change a user's role or deactivate them (admin); tokens of a deactivated user "
+    "stop working at once",
+    responses=responses(401, 403, 404, 412, 422),
+)
+async def administer_user(
+    user_id: str,
+    body: AdminUserIn,
+    user: CurrentUser,
+    identity: Identity,
+    version: IfMatch,
+    response: Response,
+) -> UserOut:
+    changed = await identity.administer_user(
+        user, user_id, role=body.role, is_active=body.is_active, if_match=version
+    )
+    response.headers["ETag"] = etag(changed.version)
+    return UserOut.from_domain(changed)

@@ -1,0 +1,1 @@
+"""Request and response models: strict inputs (`extra="forbid"`), explicit outputs."""

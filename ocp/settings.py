@@ -1,0 +1,105 @@
+"""Every OCP_ variable, typed, documented and validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OCP_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    env: Literal["development", "production"] = Field(
+        "development", description="production requires an explicit OCP_JWT_SECRET"
+    )
+    host: str = Field("127.0.0.1", description="where `ocp serve` listens")
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes")
+    data_dir: Path = Field(Path("./var"), description="embedded database, files, mail outbox")
+
+    database: Literal["mongo", "memory"] = Field(
+        "mongo", description="memory keeps everything in the process (tests, experiments)"
+    )
+    mongodb_uri: str | None = Field(None, description="unset: start the embedded database")
+    mongodb_db: str = Field("ocp", min_length=1, max_length=60)
+    mongodb_timeout_ms: int = Field(5000, ge=100, description="server selection timeout")
+
+    file_store: Literal["local", "s3", "memory"] = "local"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+
+    jwt_secret: SecretStr | None = Field(None, description="HS256 key, at least 32 bytes")
+    jwt_issuer: str = "ocp"
+    jwt_audience: str = "ocp-api"
+    access_token_ttl_s: int = Field(900, ge=30, le=86_400)
+    refresh_token_ttl_s: int = Field(1_209_600, ge=300)
+    bcrypt_rounds: int = Field(12, ge=4, le=16)
+
+    bootstrap_admin_email: str | None = None
+    bootstrap_admin_password: SecretStr | None = None
+
+    login_max_failures: int = Field(5, ge=1)
+    login_window_s: int = Field(900, ge=1)
+
+    max_upload_bytes: int = Field(2_147_483_648, ge=1)
+    max_json_bytes: int = Field(1_048_576, ge=1)
+
+    mail: Literal["outbox", "smtp", "memory"] = "outbox"
+    mail_from: str = "OCP <no-reply@ocp.local>"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    password_reset_url: str = Field("", description="link in reset mails; {token} is replaced")
+    email_verification_url: str = Field("", description="link in verification mails")
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated allowed browser origins"
+    )
+    demo_seed: bool = Field(False, description="fill an empty database with a demo catalog")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Settings:
+        if self.env == "production" and self.jwt_secret is None:
+            raise ValueError("OCP_JWT_SECRET is required when OCP_ENV=production")
+        if self.file_store == "s3" and not self.s3_bucket:
+            raise ValueError("OCP_S3_BUCKET is required when OCP_FILE_STORE=s3")
+        return self
+
+    def signing_secret(self) -> str:
+        """The JWT key: configured, or generated once and kept under the data dir (development)."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        path = self.data_dir / "jwt-secret"
+        if not path.exists():
+            # Several workers may start at once: write aside, then link into place; whoever
+            # links first wins and everyone reads the winner's key.
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f"jwt-secret.{os.getpid()}.tmp")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        return path.read_text().strip()
