@@ -22,6 +22,7 @@ from ocp.adapters.memory.identity import (
     InMemoryRefreshTokenStore,
     InMemoryUserRepository,
 )
+from ocp.adapters.mongo.embedded import EmbeddedDatabase
 from ocp.adapters.mongo.health import MongoPing
 from ocp.adapters.mongo.identity import (
     MongoLoginThrottle,
@@ -67,6 +68,7 @@ class Container(containers.DeclarativeContainer):
 
     # --- database --------------------------------------------------------------------------
     database_kind = providers.Callable(lambda s: s.database, settings)
+    embedded_database = providers.Object(None)  # set by start() when it launches one
     mongo_client = providers.Singleton(_mongo_client, settings)
     mongo_database = providers.Singleton(
         lambda client, s: client[s.mongodb_db], mongo_client, settings
@@ -176,9 +178,21 @@ def mongo_index_owners(container: Container) -> list[Any]:
     ]
 
 
+def launch_embedded_database(settings: Settings) -> EmbeddedDatabase | None:
+    """Start the embedded database when MongoDB is wanted but no URI is configured, and point
+    the settings at it; None when nothing needs starting."""
+    if settings.database != "mongo" or settings.mongodb_uri:
+        return None
+    embedded = EmbeddedDatabase(settings.data_dir / "db")
+    settings.mongodb_uri = embedded.start()
+    return embedded
+
+
 async def start(container: Container) -> None:
-    """Start-up in one place: indexes (idempotent), then the bootstrap admin."""
+    """Start-up in one place: the embedded database if needed, indexes (idempotent), then the
+    bootstrap admin."""
     settings: Settings = container.settings()
+    container.embedded_database.override(providers.Object(launch_embedded_database(settings)))
     if settings.database == "mongo":
         for owner in mongo_index_owners(container):
             await owner.ensure_indexes()
@@ -194,3 +208,6 @@ async def stop(container: Container) -> None:
     settings: Settings = container.settings()
     if settings.database == "mongo" and settings.mongodb_uri:
         await container.mongo_client().close()
+    embedded = container.embedded_database()
+    if embedded is not None:
+        embedded.stop()

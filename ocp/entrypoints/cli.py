@@ -26,13 +26,10 @@ def _serve(args: argparse.Namespace) -> int:
     port = args.port or settings.port
     workers = args.workers or settings.workers
     settings.signing_secret()  # made once here, before several workers race to make it
-    embedded = None
-    if settings.database == "mongo" and not settings.mongodb_uri:
-        from ocp.adapters.mongo.embedded import EmbeddedDatabase
-
-        embedded = EmbeddedDatabase(settings.data_dir / "db")
-        print(f"starting the embedded database under {settings.data_dir / 'db'} ...", flush=True)
-        os.environ["OCP_MONGODB_URI"] = embedded.start()
+    embedded = composition.launch_embedded_database(settings)
+    if embedded is not None:
+        print(f"embedded database under {embedded.directory} on port {embedded.port}", flush=True)
+        os.environ["OCP_MONGODB_URI"] = embedded.uri  # the workers connect to this one
     print(f"OCP API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", flush=True)
     try:
         uvicorn.run(
@@ -54,16 +51,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _with_container(work: Callable[[Container], Awaitable[int]]) -> int:
     """Run `work` against the configured backends, the embedded database included."""
-    settings = Settings()
-    embedded = None
-    if settings.database == "mongo" and not settings.mongodb_uri:
-        from ocp.adapters.mongo.embedded import EmbeddedDatabase
-
-        embedded = EmbeddedDatabase(settings.data_dir / "db")
-        settings.mongodb_uri = embedded.start()
 
     async def run() -> int:
-        container = Container.for_settings(settings)
+        container = Container.for_settings(Settings())
         await composition.start(container)
         try:
             return await work(container)
@@ -75,9 +65,6 @@ def _with_container(work: Callable[[Container], Awaitable[int]]) -> int:
     except DomainError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 1
-    finally:
-        if embedded is not None:
-            embedded.stop()
 
 
 def _create_user(args: argparse.Namespace) -> int:

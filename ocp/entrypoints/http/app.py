@@ -30,20 +30,11 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        embedded = None
-        if settings.database == "mongo" and not settings.mongodb_uri:
-            # Started by `uvicorn --factory` directly: bring up the embedded database here.
-            from ocp.adapters.mongo.embedded import EmbeddedDatabase
-
-            embedded = EmbeddedDatabase(settings.data_dir / "db")
-            settings.mongodb_uri = embedded.start()
+        await composition.start(container)
         try:
-            await composition.start(container)
             yield
         finally:
             await composition.stop(container)
-            if embedded is not None:
-                embedded.stop()
 
     app = FastAPI(
         title="OCP — Online Course Portal API",

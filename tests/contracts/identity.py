@@ -1,0 +1,163 @@
+"""Contracts of the identity ports, written once and run against every adapter.
+
+A subclass provides the fixtures (`users`, `refresh_tokens`, `one_time_tokens`, `throttle`)
+for one technology; pytest collects only the subclasses (their names start with `Test`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ocp.application.ports.identity import OneTimePurpose, RefreshToken, SpendResult
+from ocp.domain.errors import Conflict, NotFound, StaleVersion
+from ocp.domain.users import Role
+from tests.support import a_user
+
+NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+
+
+class UserRepositoryContract:
+    async def test_a_stored_user_reads_back_equal(self, users):
+        user = a_user(Role.INSTRUCTOR)
+        await users.add(user)
+        assert await users.get(user.id) == user
+        assert await users.get_by_email(user.email.key) == user
+
+    async def test_email_is_unique_whatever_its_case(self, users):
+        await users.add(a_user(email="Ada@Example.com"))
+        with pytest.raises(Conflict):
+            await users.add(a_user(email="ada@example.COM"))
+
+    async def test_update_with_the_read_version_succeeds_once(self, users):
+        user = a_user()
+        await users.add(user)
+        first, second = await users.get(user.id), await users.get(user.id)
+        first.edit_profile(NOW, name="First")
+        await users.update(first, expected_version=1)
+        second.edit_profile(NOW, name="Second")
+        with pytest.raises(StaleVersion):
+            await users.update(second, expected_version=1)
+        assert (await users.get(user.id)).full_name == "First"
+
+    async def test_updating_a_missing_user_is_not_found(self, users):
+        with pytest.raises(NotFound):
+            await users.update(a_user(), expected_version=1)
+
+    async def test_list_pages_in_id_order_with_filters(self, users):
+        made = [
+            a_user(Role.INSTRUCTOR if i % 2 else Role.STUDENT, id=f"u{i:03d}") for i in range(7)
+        ]
+        for user in made:
+            await users.add(user)
+        page = await users.list_after(role=None, query=None, after_id=None, limit=3)
+        assert [u.id for u in page] == ["u000", "u001", "u002"]
+        page = await users.list_after(role=None, query=None, after_id="u002", limit=10)
+        assert [u.id for u in page] == ["u003", "u004", "u005", "u006"]
+        teachers = await users.list_after(role=Role.INSTRUCTOR, query=None, after_id=None, limit=10)
+        assert [u.id for u in teachers] == ["u001", "u003", "u005"]
+
+    async def test_list_query_is_a_literal_case_insensitive_substring(self, users):
+        await users.add(a_user(email="grace.hopper@navy.mil", name="Grace Hopper", id="g1"))
+        await users.add(a_user(email="alan@turing.org", name="Alan (AT) Turing", id="a1"))
+        found = await users.list_after(role=None, query="hopper", after_id=None, limit=10)
+        assert [u.id for u in found] == ["g1"]
+        found = await users.list_after(role=None, query="(at)", after_id=None, limit=10)
+        assert [u.id for u in found] == ["a1"]
+        assert await users.list_after(role=None, query=".*", after_id=None, limit=10) == []
+
+    async def test_has_admin_and_get_many(self, users):
+        assert not await users.has_admin()
+        admin, other = a_user(Role.ADMIN), a_user()
+        await users.add(admin)
+        await users.add(other)
+        assert await users.has_admin()
+        found = await users.get_many([other.id, "nobody", admin.id, other.id])
+        assert sorted(u.id for u in found) == sorted([admin.id, other.id])
+
+
+def _token(token_hash: str, family: str = "fam1", user: str = "u1", ttl_s: int = 3600):
+    return RefreshToken(token_hash, family, user, NOW, NOW + timedelta(seconds=ttl_s))
+
+
+class RefreshTokenStoreContract:
+    async def test_a_live_token_is_spent_once(self, refresh_tokens):
+        await refresh_tokens.add(_token("t1"))
+        outcome, token = await refresh_tokens.spend("t1", NOW)
+        assert outcome is SpendResult.SPENT and token.family_id == "fam1"
+
+    async def test_a_spent_token_presented_again_revokes_its_family(self, refresh_tokens):
+        await refresh_tokens.add(_token("t1"))
+        await refresh_tokens.spend("t1", NOW)
+        await refresh_tokens.add(_token("t2"))  # the rotated successor
+        outcome, _ = await refresh_tokens.spend("t1", NOW)
+        assert outcome is SpendResult.REUSED
+        assert not await refresh_tokens.is_family_live("fam1")
+        outcome, _ = await refresh_tokens.spend("t2", NOW)
+        assert outcome is SpendResult.INVALID
+
+    async def test_unknown_and_expired_tokens_are_invalid(self, refresh_tokens):
+        await refresh_tokens.add(_token("old", ttl_s=60))
+        assert (await refresh_tokens.spend("nope", NOW))[0] is SpendResult.INVALID
+        later = NOW + timedelta(seconds=61)
+        assert (await refresh_tokens.spend("old", later))[0] is SpendResult.INVALID
+
+    async def test_revoke_user_spares_the_named_family(self, refresh_tokens):
+        await refresh_tokens.add(_token("a", family="keep"))
+        await refresh_tokens.add(_token("b", family="drop"))
+        await refresh_tokens.add(_token("c", family="someone-else", user="u2"))
+        await refresh_tokens.revoke_user("u1", except_family="keep")
+        assert await refresh_tokens.is_family_live("keep")
+        assert not await refresh_tokens.is_family_live("drop")
+        assert await refresh_tokens.is_family_live("someone-else")
+        assert await refresh_tokens.find("b") is None
+        assert (await refresh_tokens.find("a")).user_id == "u1"
+
+    async def test_a_revoked_family_stays_revoked_when_a_token_is_added(self, refresh_tokens):
+        await refresh_tokens.add(_token("a"))
+        await refresh_tokens.revoke_family("fam1")
+        await refresh_tokens.add(_token("b"))
+        assert not await refresh_tokens.is_family_live("fam1")
+
+
+class OneTimeTokenStoreContract:
+    async def test_a_token_is_consumed_once(self, one_time_tokens):
+        purpose = OneTimePurpose.PASSWORD_RESET
+        await one_time_tokens.add(purpose, "h1", "u1", NOW + timedelta(hours=1))
+        assert await one_time_tokens.consume(purpose, "h1", NOW) == "u1"
+        assert await one_time_tokens.consume(purpose, "h1", NOW) is None
+
+    async def test_expired_or_other_purpose_tokens_do_not_work(self, one_time_tokens):
+        await one_time_tokens.add(
+            OneTimePurpose.PASSWORD_RESET, "h1", "u1", NOW + timedelta(hours=1)
+        )
+        assert await one_time_tokens.consume(OneTimePurpose.EMAIL_VERIFICATION, "h1", NOW) is None
+        later = NOW + timedelta(hours=2)
+        assert await one_time_tokens.consume(OneTimePurpose.PASSWORD_RESET, "h1", later) is None
+
+    async def test_discard_user_forgets_only_that_users_tokens(self, one_time_tokens):
+        purpose = OneTimePurpose.EMAIL_VERIFICATION
+        await one_time_tokens.add(purpose, "h1", "u1", NOW + timedelta(hours=1))
+        await one_time_tokens.add(purpose, "h2", "u2", NOW + timedelta(hours=1))
+        await one_time_tokens.discard_user(purpose, "u1")
+        assert await one_time_tokens.consume(purpose, "h1", NOW) is None
+        assert await one_time_tokens.consume(purpose, "h2", NOW) == "u2"
+
+
+class LoginThrottleContract:
+    """Fixture `throttle` allows 3 failures within 60 seconds."""
+
+    async def test_the_limit_blocks_until_the_oldest_failure_leaves_the_window(self, throttle):
+        for second in (0, 10, 20):
+            assert await throttle.retry_after("k", NOW + timedelta(seconds=second)) is None
+            await throttle.record_failure("k", NOW + timedelta(seconds=second))
+        assert await throttle.retry_after("k", NOW + timedelta(seconds=30)) == 30
+        assert await throttle.retry_after("other", NOW + timedelta(seconds=30)) is None
+        assert await throttle.retry_after("k", NOW + timedelta(seconds=61)) is None
+
+    async def test_clear_forgets_failures(self, throttle):
+        for _ in range(3):
+            await throttle.record_failure("k", NOW)
+        await throttle.clear("k")
+        assert await throttle.retry_after("k", NOW) is None

@@ -1,0 +1,106 @@
+"""Builders shared by the suites: settings for tests, an app client, users with tokens."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ocp.container import Container
+from ocp.domain.users import Email, Role, User
+from ocp.entrypoints.http.app import create_app
+from ocp.settings import Settings
+
+JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+PASSWORD = "correct horse battery"
+_serial = itertools.count(1)
+
+
+def test_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database": "memory",
+        "mail": "memory",
+        "file_store": "memory",
+        "bcrypt_rounds": 4,
+        "jwt_secret": JWT_SECRET,
+        "data_dir": data_dir,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+def a_user(role: Role = Role.STUDENT, email: str | None = None, **fields: Any) -> User:
+    n = next(_serial)
+    return User.register(
+        id=fields.pop("id", f"user{n:06d}"),
+        email=Email(email or f"user{n}@example.com"),
+        name=fields.pop("name", f"User {n}"),
+        password_hash=fields.pop("password_hash", "hash"),
+        now=fields.pop("now", datetime(2026, 1, 31, 12, 0, tzinfo=UTC)),
+        role=role,
+    )
+
+
+@asynccontextmanager
+async def app_client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(container)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+@dataclass
+class Account:
+    id: str
+    email: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> Account:
+    response = await client.post(
+        "/api/v1/auth/token", data={"username": email, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    tokens = response.json()
+    me = await client.get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    return Account(
+        me.json()["id"], email, password, tokens["access_token"], tokens["refresh_token"]
+    )
+
+
+async def signed_up(
+    client: httpx.AsyncClient,
+    container: Container,
+    role: Role = Role.STUDENT,
+    email: str | None = None,
+    name: str | None = None,
+) -> Account:
+    """A user registered through the API (or the service, for staff roles), logged in."""
+    n = next(_serial)
+    email = email or f"{role.value}{n}@example.com"
+    if role is Role.STUDENT:
+        response = await client.post(
+            "/api/v1/auth/register",
+            json={"email": email, "password": PASSWORD, "full_name": name or f"Student {n}"},
+        )
+        assert response.status_code == 201, response.text
+    else:
+        await container.identity_service().register(
+            email, PASSWORD, name or f"{role.value.title()} {n}", role=role
+        )
+    return await login(client, email)
