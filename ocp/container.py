@@ -161,6 +161,10 @@ class Container(containers.DeclarativeContainer):
         policy=identity_policy,
     )
 
+    # --- courses (issue 3): providers go here ---------------------------------------------
+
+    # --- files (issue 4): providers go here -----------------------------------------------
+
     @classmethod
     def for_settings(cls, settings: Settings) -> Container:
         container = cls()
@@ -175,6 +179,8 @@ def mongo_index_owners(container: Container) -> list[Any]:
         container.refresh_tokens(),
         container.one_time_tokens(),
         container.login_throttle(),
+        # courses (issue 3)
+        # files (issue 4)
     ]
 
 

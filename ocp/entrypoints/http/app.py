@@ -21,7 +21,13 @@ from ocp.settings import Settings
 
 log = logging.getLogger("ocp")
 
-ROUTERS = [ops.router, auth.router, users.router]
+ROUTERS = [
+    ops.router,
+    auth.router,
+    users.router,
+    # courses (issue 3)
+    # files (issue 4)
+]
 
 
 def create_app(container: Container | None = None) -> FastAPI:
