@@ -179,7 +179,7 @@ class IdentityService:
     async def authenticate(self, access_token: str) -> tuple[User, str]:
         """The acting user of a bearer token and its session id; every check is made each time,
         so deactivation, a password reset and logout take effect at once."""
-        claims = self._tokens.read_access(access_token)
+        claims = self._tokens.read_access(access_token, self._clock.now())
         user = await self._users.get(claims.user_id)
         if (
             user is None

@@ -46,7 +46,7 @@ def valid_claims(**changes: Any) -> dict[str, Any]:
 
 def assert_rejected(issuer: JwtTokenIssuer, token: str) -> None:
     with pytest.raises(AuthenticationFailed) as caught:
-        issuer.read_access(token)
+        issuer.read_access(token, datetime.now(UTC))
     assert caught.value.detail == INVALID
 
 
@@ -59,7 +59,7 @@ def test_an_issued_token_reads_back_as_its_claims(issuer: JwtTokenIssuer) -> Non
     now = datetime.now(UTC).replace(microsecond=0)
     user = a_user(role=Role.INSTRUCTOR, generation=3)
 
-    claims = issuer.read_access(issuer.issue_access(user, "session-1", now))
+    claims = issuer.read_access(issuer.issue_access(user, "session-1", now), now)
 
     assert claims.user_id == "user-1"
     assert claims.session_id == "session-1"
@@ -94,7 +94,7 @@ def test_the_lifetime_is_configurable() -> None:
     issuer = JwtTokenIssuer(SECRET, access_ttl_s=60)
     now = datetime.now(UTC).replace(microsecond=0)
 
-    claims = issuer.read_access(issuer.issue_access(a_user(), "session-1", now))
+    claims = issuer.read_access(issuer.issue_access(a_user(), "session-1", now), now)
 
     assert issuer.access_ttl_s == 60
     assert claims.expires_at == now + timedelta(seconds=60)
@@ -143,7 +143,7 @@ def test_the_issuer_and_audience_are_configurable() -> None:
 
     token = issuer.issue_access(a_user(), "session-1", datetime.now(UTC))
 
-    assert issuer.read_access(token).user_id == "user-1"
+    assert issuer.read_access(token, datetime.now(UTC)).user_id == "user-1"
     assert_rejected(default, token)
 
 

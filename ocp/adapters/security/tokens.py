@@ -62,7 +62,7 @@ class JwtTokenIssuer:
         }
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
 
-    def read_access(self, token: str) -> AccessClaims:
+    def read_access(self, token: str, now: datetime) -> AccessClaims:
         try:
             # The algorithm is ours, never the header's: no "none", no swapping HS for another.
             claims = jwt.decode(
@@ -72,7 +72,13 @@ class JwtTokenIssuer:
                 audience=self._audience,
                 issuer=self._issuer,
                 leeway=_LEEWAY_S,
-                options={"require": ["exp", "iat", "iss", "aud", "sub", "jti", "sid", "gen"]},
+                # Expiry is checked below against the Clock port's `now`, not the wall clock,
+                # so every rule of time in the system follows one clock.
+                options={
+                    "require": ["exp", "iat", "iss", "aud", "sub", "jti", "sid", "gen"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
             )
         except jwt.PyJWTError:
             # The library's text would tell a prober which check failed; one answer for all.
@@ -85,8 +91,14 @@ class JwtTokenIssuer:
         # bool is an int to Python, not to us.
         if not isinstance(generation, int) or isinstance(generation, bool) or generation < 0:
             raise AuthenticationFailed(_INVALID)
+        exp, iat = claims.get("exp"), claims.get("iat")
+        if not all(isinstance(t, int) and not isinstance(t, bool) for t in (exp, iat)):
+            raise AuthenticationFailed(_INVALID)
+        moment = now.timestamp()
+        if moment >= exp + _LEEWAY_S or iat > moment + _LEEWAY_S:  # type: ignore[operator]
+            raise AuthenticationFailed(_INVALID)
         try:
-            expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+            expires_at = datetime.fromtimestamp(exp, UTC)  # type: ignore[arg-type]
         except (OverflowError, OSError, ValueError):  # an expiry beyond the calendar
             raise AuthenticationFailed(_INVALID) from None
         return AccessClaims(

@@ -124,8 +124,9 @@ class TokenIssuer(Protocol):
 
     def issue_access(self, user: User, session_id: str, now: datetime) -> str: ...
 
-    def read_access(self, token: str) -> AccessClaims:
-        """Verify signature, algorithm, issuer, audience and expiry; `AuthenticationFailed`."""
+    def read_access(self, token: str, now: datetime) -> AccessClaims:
+        """Verify signature, algorithm, issuer, audience and expiry at `now`;
+        `AuthenticationFailed` for any fault, without saying which."""
         ...
 
     def new_secret_token(self) -> tuple[str, str]:

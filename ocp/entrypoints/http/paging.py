@@ -7,10 +7,10 @@ from urllib.parse import urlencode
 from fastapi import Request, Response
 
 
-def link_next(response: Response, next_cursor: str | None, request: Request | None = None) -> None:
+def link_next(request: Request, response: Response, next_cursor: str | None) -> None:
+    """Point `Link: rel="next"` at this same request with the next cursor."""
     if next_cursor is None:
         return
-    params = dict(request.query_params) if request is not None else {}
+    params = dict(request.query_params)
     params["cursor"] = next_cursor
-    path = request.url.path if request is not None else ""
-    response.headers["Link"] = f'<{path}?{urlencode(params)}>; rel="next"'
+    response.headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'

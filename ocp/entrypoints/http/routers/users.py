@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from ocp.application.identity import ProfileChanges
 from ocp.domain.users import Role
@@ -72,6 +72,7 @@ async def change_password(
     responses=responses(400, 401, 403, 422),
 )
 async def list_users(
+    request: Request,
     user: CurrentUser,
     identity: Identity,
     page: PagingParams,
@@ -82,7 +83,7 @@ async def list_users(
     found = await identity.list_users(
         user, role=role, query=q, limit=page.limit, cursor=page.cursor
     )
-    link_next(response, found.next_cursor)
+    link_next(request, response, found.next_cursor)
     return PageOut[UserOut](
         items=[UserOut.from_domain(u) for u in found.items], next_cursor=found.next_cursor
     )

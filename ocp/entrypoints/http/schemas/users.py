@@ -60,7 +60,8 @@ class ProfileIn(Input):
 
 
 class AdminUserIn(Input):
-    role: Role | None = None
+    # strict=False only lets JSON's string reach the enum; anything else is still refused.
+    role: Role | None = Field(None, strict=False)
     is_active: bool | None = None
 
 

@@ -1,0 +1,372 @@
+"""The identity routes over HTTP on in-memory adapters: statuses, problem bodies, headers."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import jwt
+import pytest
+
+from ocp.domain.users import Role
+from tests.support import JWT_SECRET, PASSWORD, login, signed_up
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert {"type", "title", "status", "detail", "instance"} <= body.keys()
+    assert body["status"] == status
+    text = response.text.lower()
+    assert "traceback" not in text and "pymongo" not in text and "/work/" not in text
+    return body
+
+
+async def register(client, **fields):
+    body = {"email": "new@example.com", "password": PASSWORD, "full_name": "New Person"}
+    body.update(fields)
+    return await client.post("/api/v1/auth/register", json=body)
+
+
+async def test_register_then_log_in_then_read_me(client):
+    created = await register(client, email="Mixed@Example.com")
+    assert created.status_code == 201
+    user = created.json()
+    assert user["role"] == "student" and user["email_verified"] is False
+    assert "password" not in created.text and "hash" not in created.text
+    assert user["created_at"].endswith("Z")
+    tokens = (
+        await client.post(
+            "/api/v1/auth/token", data={"username": "mixed@example.com", "password": PASSWORD}
+        )
+    ).json()
+    assert tokens["token_type"] == "bearer" and tokens["expires_in"] == 900
+    me = await client.get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert me.status_code == 200 and me.json()["id"] == user["id"]
+    assert me.headers["etag"] == '"1"'
+    assert me.headers["cache-control"] == "no-store"
+
+
+async def test_a_taken_email_in_another_case_is_409(client):
+    await register(client, email="dup@example.com")
+    assert_problem(await register(client, email="DUP@example.com"), 409)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"role": "admin"},
+        {"email": {"$ne": None}},
+        {"password": {"$gt": ""}},
+        {"email": "not-an-email"},
+        {"password": "short"},
+        {"password": "x" * 129},
+        {"password": "          "},
+        {"full_name": "n" * 101},
+        {"email": "a" * 250 + "@example.com"},
+    ],
+)
+async def test_bad_registrations_are_422_and_store_nothing(client, container, fields):
+    body = assert_problem(await register(client, **fields), 422)
+    assert body["errors"] and all({"loc", "msg", "type"} <= e.keys() for e in body["errors"])
+    assert await container.users().get_by_email("new@example.com") is None
+
+
+async def test_malformed_json_is_422(client):
+    response = await client.post(
+        "/api/v1/auth/register", content=b'{"email": ', headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 422)
+
+
+async def test_json_over_the_size_limit_is_413_before_parsing(client):
+    huge = json.dumps({"email": "a@b.co", "password": PASSWORD, "full_name": "x" * 1_100_000})
+    response = await client.post(
+        "/api/v1/auth/register", content=huge, headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 413)
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_401(client, container):
+    await signed_up(client, container, email="known@example.com")
+    wrong = await client.post(
+        "/api/v1/auth/token", data={"username": "known@example.com", "password": "nope nope"}
+    )
+    unknown = await client.post(
+        "/api/v1/auth/token", data={"username": "ghost@example.com", "password": "nope nope"}
+    )
+    assert assert_problem(wrong, 401)["detail"] == assert_problem(unknown, 401)["detail"]
+
+
+async def test_brute_force_logins_get_429_with_retry_after(client, container):
+    await signed_up(client, container, email="target@example.com")
+    for _ in range(5):
+        response = await client.post(
+            "/api/v1/auth/token", data={"username": "target@example.com", "password": "guess!!!"}
+        )
+        assert response.status_code == 401
+    blocked = await client.post(
+        "/api/v1/auth/token", data={"username": "TARGET@example.com", "password": PASSWORD}
+    )
+    assert_problem(blocked, 429)
+    assert int(blocked.headers["retry-after"]) > 0
+
+
+def _forged(claims_change: dict, key: str = JWT_SECRET, alg: str = "HS256") -> str:
+    claims = {
+        "sub": "x",
+        "sid": "s",
+        "gen": 0,
+        "iat": 1_700_000_000,
+        "exp": 4_000_000_000,
+        "iss": "ocp",
+        "aud": "ocp-api",
+        "jti": "j",
+    }
+    claims.update(claims_change)
+    return jwt.encode(claims, key, algorithm=alg)
+
+
+def _alg_none(account_id: str) -> str:
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    header = part({"alg": "none", "typ": "JWT"})
+    payload = part(
+        {
+            "sub": account_id,
+            "sid": "s",
+            "gen": 0,
+            "iat": 1,
+            "exp": 4_000_000_000,
+            "jti": "j",
+            "iss": "ocp",
+            "aud": "ocp-api",
+        }
+    )
+    return f"{header}.{payload}."
+
+
+async def test_forged_expired_and_unsigned_tokens_are_401_with_www_authenticate(client, container):
+    account = await signed_up(client, container)
+    bad_tokens = [
+        "garbage",
+        _forged({"sub": account.id}, key="another-key-that-is-also-long-enough-0123456789"),
+        _forged({"sub": account.id, "exp": 1_700_000_100}),
+        _forged({"sub": account.id, "aud": "someone-else"}),
+        _alg_none(account.id),
+    ]
+    for token in bad_tokens:
+        response = await client.get(
+            "/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert_problem(response, 401)
+        assert response.headers["www-authenticate"] == "Bearer"
+    missing = await client.get("/api/v1/users/me")
+    assert_problem(missing, 401)
+    assert missing.headers["www-authenticate"] == "Bearer"
+
+
+async def test_refresh_rotation_and_replay_over_http(client, container):
+    account = await signed_up(client, container)
+    rotated = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": account.refresh_token}
+    )
+    assert rotated.status_code == 200
+    new = rotated.json()
+    assert new["refresh_token"] != account.refresh_token
+    replay = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": account.refresh_token}
+    )
+    assert_problem(replay, 401)
+    after = await client.post("/api/v1/auth/refresh", json={"refresh_token": new["refresh_token"]})
+    assert_problem(after, 401)
+    me = await client.get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {new['access_token']}"}
+    )
+    assert_problem(me, 401)
+
+
+async def test_logout_is_204_and_the_session_is_over(client, container):
+    account = await signed_up(client, container)
+    out = await client.post(
+        "/api/v1/auth/logout", json={"refresh_token": account.refresh_token}, headers=account.auth
+    )
+    assert out.status_code == 204
+    assert_problem(
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": account.refresh_token}),
+        401,
+    )
+    assert_problem(await client.get("/api/v1/users/me", headers=account.auth), 401)
+
+
+async def test_password_reset_over_http_through_the_mail_port(client, container):
+    account = await signed_up(client, container, email="forgetful@example.com")
+    for email in ("forgetful@example.com", "nobody@example.com", "not-even-an-email"):
+        response = await client.post("/api/v1/auth/password-reset/request", json={"email": email})
+        assert response.status_code == 202
+    sent = container.mailer().sent
+    assert [m.to for m in sent] == ["forgetful@example.com"]
+    token = sent[0].text.split("Your token:\n\n  ")[1].split("\n")[0]
+    confirm = {"token": token, "new_password": "my new password"}
+    assert (
+        await client.post("/api/v1/auth/password-reset/confirm", json=confirm)
+    ).status_code == 204
+    assert_problem(await client.post("/api/v1/auth/password-reset/confirm", json=confirm), 400)
+    assert_problem(await client.get("/api/v1/users/me", headers=account.auth), 401)
+    await login(client, "forgetful@example.com", "my new password")
+
+
+async def test_email_verification_over_http(client, container):
+    account = await signed_up(client, container)
+    response = await client.post("/api/v1/auth/verify-email/request", headers=account.auth)
+    assert response.status_code == 202
+    token = container.mailer().sent[-1].text.split("Your token:\n\n  ")[1].split("\n")[0]
+    ok = await client.post("/api/v1/auth/verify-email/confirm", json={"token": token})
+    assert ok.status_code == 204
+    me = await client.get("/api/v1/users/me", headers=account.auth)
+    assert me.json()["email_verified"] is True
+    again = await client.post("/api/v1/auth/verify-email/confirm", json={"token": token})
+    assert_problem(again, 400)
+
+
+async def test_profile_patch_with_if_match(client, container):
+    account = await signed_up(client, container)
+    edited = await client.patch(
+        "/api/v1/users/me", json={"bio": "I teach", "full_name": "New Name"}, headers=account.auth
+    )
+    assert edited.status_code == 200 and edited.json()["bio"] == "I teach"
+    stale = await client.patch(
+        "/api/v1/users/me", json={"bio": "x"}, headers={**account.auth, "If-Match": '"1"'}
+    )
+    assert_problem(stale, 412)
+    fresh = await client.patch(
+        "/api/v1/users/me",
+        json={"bio": "y"},
+        headers={**account.auth, "If-Match": edited.headers["etag"]},
+    )
+    assert fresh.status_code == 200 and fresh.headers["etag"] == '"3"'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"role": "admin"}, {"email_verified": True}, {"bio": {"$set": "x"}}, {"is_active": False}],
+)
+async def test_profile_patch_refuses_fields_it_does_not_name(client, container, body):
+    account = await signed_up(client, container)
+    assert_problem(await client.patch("/api/v1/users/me", json=body, headers=account.auth), 422)
+    me = (await client.get("/api/v1/users/me", headers=account.auth)).json()
+    assert me["role"] == "student" and me["is_active"] is True and me["bio"] == ""
+
+
+async def test_password_change_keeps_this_session_and_ends_others(client, container):
+    here = await signed_up(client, container, email="mover@example.com")
+    there = await login(client, "mover@example.com")
+    wrong = await client.post(
+        "/api/v1/users/me/password",
+        json={"current_password": "not it at all", "new_password": "another secret"},
+        headers=here.auth,
+    )
+    assert_problem(wrong, 422)
+    changed = await client.post(
+        "/api/v1/users/me/password",
+        json={"current_password": PASSWORD, "new_password": "another secret"},
+        headers=here.auth,
+    )
+    assert changed.status_code == 204
+    assert (await client.get("/api/v1/users/me", headers=here.auth)).status_code == 200
+    assert_problem(await client.get("/api/v1/users/me", headers=there.auth), 401)
+
+
+async def test_admin_user_management(client, container):
+    admin = await signed_up(client, container, Role.ADMIN)
+    student = await signed_up(client, container, name="Findable Student")
+    assert_problem(await client.get("/api/v1/users", headers=student.auth), 403)
+    assert_problem(await client.get(f"/api/v1/users/{admin.id}", headers=student.auth), 403)
+    listed = await client.get("/api/v1/users?limit=1", headers=admin.auth)
+    assert listed.status_code == 200 and len(listed.json()["items"]) == 1
+    assert listed.json()["next_cursor"] and 'rel="next"' in listed.headers["link"]
+    found = await client.get("/api/v1/users?q=findable", headers=admin.auth)
+    assert [u["id"] for u in found.json()["items"]] == [student.id]
+    assert (await client.get("/api/v1/users?q=.*", headers=admin.auth)).json()["items"] == []
+    assert_problem(await client.get("/api/v1/users/nobody", headers=admin.auth), 404)
+    promoted = await client.patch(
+        f"/api/v1/users/{student.id}", json={"role": "instructor"}, headers=admin.auth
+    )
+    assert promoted.status_code == 200 and promoted.json()["role"] == "instructor"
+    assert_problem(
+        await client.patch(f"/api/v1/users/{student.id}", json={"role": "god"}, headers=admin.auth),
+        422,
+    )
+    off = await client.patch(
+        f"/api/v1/users/{student.id}", json={"is_active": False}, headers=admin.auth
+    )
+    assert off.status_code == 200
+    assert_problem(await client.get("/api/v1/users/me", headers=student.auth), 401)
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=abc", "cursor=%%%"])
+async def test_bad_paging_parameters(client, container, query):
+    admin = await signed_up(client, container, Role.ADMIN)
+    response = await client.get(f"/api/v1/users?{query}", headers=admin.auth)
+    assert response.status_code in (400, 422)
+    assert_problem(response, response.status_code)
+
+
+async def test_every_response_carries_the_common_headers(client):
+    response = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert response.json() == {"status": "ok"}
+    assert response.headers["x-request-id"] == "abc-123"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "cache-control" not in response.headers
+    generated = await client.get("/nowhere")
+    assert_problem(generated, 404)
+    assert len(generated.headers["x-request-id"]) >= 16
+
+
+async def test_readiness_and_openapi(client):
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["failed"] == []
+    spec = (await client.get("/openapi.json")).json()
+    token_route = spec["paths"]["/api/v1/auth/token"]["post"]
+    assert token_route["summary"] and token_route["tags"] == ["auth"]
+    assert "429" in token_route["responses"]
+    assert (
+        spec["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"][
+            "tokenUrl"
+        ]
+        == "/api/v1/auth/token"
+    )
+    docs = await client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+async def test_bootstrap_admin_from_settings(tmp_path):
+    from ocp.container import Container
+    from tests.support import app_client, test_settings
+
+    settings = test_settings(
+        tmp_path, bootstrap_admin_email="root@example.com", bootstrap_admin_password="root password"
+    )
+    async with app_client(Container.for_settings(settings)) as http:
+        root = await login(http, "root@example.com", "root password")
+        me = (await http.get("/api/v1/users/me", headers=root.auth)).json()
+        assert me["role"] == "admin"
+
+
+async def test_cors_allows_only_configured_origins(tmp_path):
+    from ocp.container import Container
+    from tests.support import app_client, test_settings
+
+    settings = test_settings(tmp_path, cors_origins="https://app.example.com")
+    async with app_client(Container.for_settings(settings)) as http:
+        allowed = await http.get("/healthz", headers={"Origin": "https://app.example.com"})
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
+        other = await http.get("/healthz", headers={"Origin": "https://evil.example.com"})
+        assert "access-control-allow-origin" not in other.headers

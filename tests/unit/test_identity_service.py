@@ -1,0 +1,268 @@
+"""Identity use cases on in-memory adapters and a manual clock: sessions, passwords, admin."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocp.adapters.memory.clock import ManualClock
+from ocp.adapters.memory.identity import (
+    InMemoryLoginThrottle,
+    InMemoryMailer,
+    InMemoryOneTimeTokenStore,
+    InMemoryRefreshTokenStore,
+    InMemoryUserRepository,
+)
+from ocp.adapters.security.passwords import BcryptPasswordHasher
+from ocp.adapters.security.tokens import JwtTokenIssuer
+from ocp.adapters.system import TimeOrderedIds
+from ocp.application.identity import IdentityPolicy, IdentityService, ProfileChanges
+from ocp.domain.errors import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidOneTimeToken,
+    PermissionDenied,
+    RuleViolated,
+    StaleVersion,
+    TooManyAttempts,
+)
+from ocp.domain.users import Role
+from tests.support import JWT_SECRET, PASSWORD
+
+
+@pytest.fixture
+def clock():
+    return ManualClock()
+
+
+@pytest.fixture
+def mailer():
+    return InMemoryMailer()
+
+
+@pytest.fixture
+def identity(clock, mailer):
+    return IdentityService(
+        users=InMemoryUserRepository(),
+        refresh_tokens=InMemoryRefreshTokenStore(),
+        one_time_tokens=InMemoryOneTimeTokenStore(),
+        hasher=BcryptPasswordHasher(rounds=4),
+        tokens=JwtTokenIssuer(JWT_SECRET, access_ttl_s=900),
+        throttle=InMemoryLoginThrottle(max_failures=3, window_s=600),
+        mailer=mailer,
+        clock=clock,
+        ids=TimeOrderedIds(),
+        policy=IdentityPolicy(refresh_ttl_s=3600),
+    )
+
+
+def token_in(mail) -> str:
+    return mail.text.split("Your token:\n\n  ")[1].split("\n")[0]
+
+
+async def test_registration_makes_a_student_and_the_email_is_unique_ignoring_case(identity):
+    user = await identity.register("Ada@Example.com", PASSWORD, "  Ada   Lovelace ")
+    assert user.role is Role.STUDENT and user.full_name == "Ada Lovelace"
+    with pytest.raises(Conflict):
+        await identity.register("ada@EXAMPLE.com", PASSWORD, "Impostor")
+
+
+@pytest.mark.parametrize("password", ["short", " " * 12, "x" * 129])
+async def test_passwords_outside_the_policy_are_refused(identity, password):
+    with pytest.raises(RuleViolated):
+        await identity.register("a@example.com", password, "A")
+
+
+async def test_long_passwords_count_in_full(identity):
+    base = "p" * 80
+    await identity.register("long@example.com", base + "A", "Long")
+    await identity.login("long@example.com", base + "A")
+    with pytest.raises(AuthenticationFailed):
+        await identity.login("long@example.com", base + "B")
+
+
+async def test_login_is_case_insensitive_and_wrong_or_unknown_answer_alike(identity):
+    await identity.register("bob@example.com", PASSWORD, "Bob")
+    pair = await identity.login("BOB@example.com", PASSWORD)
+    user, _ = await identity.authenticate(pair.access_token)
+    assert user.email.key == "bob@example.com"
+    with pytest.raises(AuthenticationFailed) as wrong:
+        await identity.login("bob@example.com", "not the password")
+    with pytest.raises(AuthenticationFailed) as unknown:
+        await identity.login("nobody@example.com", "not the password")
+    assert wrong.value.detail == unknown.value.detail
+
+
+async def test_repeated_failures_throttle_even_the_right_password_until_the_window_passes(
+    identity, clock
+):
+    await identity.register("eve@example.com", PASSWORD, "Eve")
+    for _ in range(3):
+        with pytest.raises(AuthenticationFailed):
+            await identity.login("eve@example.com", "guess guess")
+    with pytest.raises(TooManyAttempts) as throttled:
+        await identity.login("eve@example.com", PASSWORD)
+    assert 0 < throttled.value.retry_after_s <= 600
+    clock.advance(601)
+    await identity.login("eve@example.com", PASSWORD)
+
+
+async def test_refresh_rotates_and_a_replayed_token_ends_the_session(identity):
+    await identity.register("r@example.com", PASSWORD, "R")
+    first = await identity.login("r@example.com", PASSWORD)
+    second = await identity.refresh(first.refresh_token)
+    with pytest.raises(AuthenticationFailed):
+        await identity.refresh(first.refresh_token)  # replay: the thief's or the victim's
+    with pytest.raises(AuthenticationFailed):
+        await identity.refresh(second.refresh_token)  # the whole family is revoked
+    with pytest.raises(AuthenticationFailed):
+        await identity.authenticate(second.access_token)
+
+
+async def test_refresh_tokens_expire(identity, clock):
+    await identity.register("x@example.com", PASSWORD, "X")
+    pair = await identity.login("x@example.com", PASSWORD)
+    clock.advance(3601)
+    with pytest.raises(AuthenticationFailed):
+        await identity.refresh(pair.refresh_token)
+
+
+async def test_logout_ends_only_that_session(identity):
+    await identity.register("l@example.com", PASSWORD, "L")
+    phone = await identity.login("l@example.com", PASSWORD)
+    laptop = await identity.login("l@example.com", PASSWORD)
+    user, _ = await identity.authenticate(phone.access_token)
+    await identity.logout(user, phone.refresh_token)
+    with pytest.raises(AuthenticationFailed):
+        await identity.refresh(phone.refresh_token)
+    with pytest.raises(AuthenticationFailed):
+        await identity.authenticate(phone.access_token)
+    await identity.authenticate(laptop.access_token)
+    await identity.refresh(laptop.refresh_token)
+
+
+async def test_changing_the_password_ends_the_other_sessions(identity):
+    await identity.register("c@example.com", PASSWORD, "C")
+    here = await identity.login("c@example.com", PASSWORD)
+    there = await identity.login("c@example.com", PASSWORD)
+    user, session = await identity.authenticate(here.access_token)
+    with pytest.raises(RuleViolated):
+        await identity.change_password(user, session, "wrong current", "brand new secret")
+    await identity.change_password(user, session, PASSWORD, "brand new secret")
+    await identity.authenticate(here.access_token)
+    await identity.refresh(here.refresh_token)
+    with pytest.raises(AuthenticationFailed):
+        await identity.refresh(there.refresh_token)
+    with pytest.raises(AuthenticationFailed):
+        await identity.login("c@example.com", PASSWORD)
+    await identity.login("c@example.com", "brand new secret")
+
+
+async def test_password_reset_by_mail_works_once_and_ends_every_session(identity, mailer):
+    await identity.register("p@example.com", PASSWORD, "P")
+    session = await identity.login("p@example.com", PASSWORD)
+    await identity.request_password_reset("P@example.com")
+    await identity.request_password_reset("unknown@example.com")  # quiet, no mail
+    assert [m.to for m in mailer.sent] == ["p@example.com"]
+    token = token_in(mailer.sent[0])
+    await identity.confirm_password_reset(token, "a fresh password")
+    with pytest.raises(InvalidOneTimeToken):
+        await identity.confirm_password_reset(token, "another password")
+    with pytest.raises(AuthenticationFailed):
+        await identity.authenticate(session.access_token)
+    with pytest.raises(AuthenticationFailed):
+        await identity.refresh(session.refresh_token)
+    await identity.login("p@example.com", "a fresh password")
+
+
+async def test_a_newer_reset_mail_voids_the_older_one_and_tokens_expire(identity, mailer, clock):
+    await identity.register("q@example.com", PASSWORD, "Q")
+    await identity.request_password_reset("q@example.com")
+    await identity.request_password_reset("q@example.com")
+    older, newer = token_in(mailer.sent[0]), token_in(mailer.sent[1])
+    with pytest.raises(InvalidOneTimeToken):
+        await identity.confirm_password_reset(older, "a fresh password")
+    clock.advance(3601)
+    with pytest.raises(InvalidOneTimeToken):
+        await identity.confirm_password_reset(newer, "a fresh password")
+
+
+async def test_email_verification(identity, mailer):
+    user = await identity.register("v@example.com", PASSWORD, "V")
+    await identity.request_email_verification(user)
+    await identity.confirm_email_verification(token_in(mailer.sent[-1]))
+    pair = await identity.login("v@example.com", PASSWORD)
+    me, _ = await identity.authenticate(pair.access_token)
+    assert me.email_verified
+    with pytest.raises(InvalidOneTimeToken):
+        await identity.confirm_email_verification(token_in(mailer.sent[-1]))
+
+
+async def test_profile_edits_honour_the_version_read(identity):
+    user = await identity.register("e@example.com", PASSWORD, "E")
+    edited = await identity.update_profile(user, ProfileChanges(bio="Hello"), if_match=1)
+    assert edited.bio == "Hello" and edited.version == 2
+    with pytest.raises(StaleVersion):
+        await identity.update_profile(edited, ProfileChanges(bio="Again"), if_match=1)
+
+
+async def test_an_avatar_must_be_an_uploaded_avatar_file(identity):
+    user = await identity.register("f@example.com", PASSWORD, "F")
+    with pytest.raises(RuleViolated):
+        await identity.update_profile(user, ProfileChanges(avatar_file_id="not-a-file"))
+
+
+async def test_only_admins_administer_and_deactivation_is_immediate(identity):
+    admin = await identity.register("admin@example.com", PASSWORD, "Admin", role=Role.ADMIN)
+    student = await identity.register("s@example.com", PASSWORD, "S")
+    pair = await identity.login("s@example.com", PASSWORD)
+    with pytest.raises(PermissionDenied):
+        await identity.administer_user(student, admin.id, is_active=False)
+    with pytest.raises(PermissionDenied):
+        await identity.list_users(student)
+    await identity.administer_user(admin, student.id, is_active=False)
+    with pytest.raises(AuthenticationFailed):
+        await identity.authenticate(pair.access_token)
+    with pytest.raises(AuthenticationFailed):
+        await identity.refresh(pair.refresh_token)
+    with pytest.raises(AuthenticationFailed):
+        await identity.login("s@example.com", PASSWORD)
+    with pytest.raises(RuleViolated):
+        await identity.administer_user(admin, admin.id, role=Role.STUDENT)
+
+
+async def test_a_promoted_instructor_keeps_working(identity):
+    admin = await identity.register("a2@example.com", PASSWORD, "Admin", role=Role.ADMIN)
+    user = await identity.register("t@example.com", PASSWORD, "T")
+    promoted = await identity.administer_user(admin, user.id, role=Role.INSTRUCTOR)
+    assert promoted.role is Role.INSTRUCTOR
+
+
+async def test_bootstrap_admin_is_made_only_when_none_exists(identity):
+    assert await identity.ensure_admin("root@example.com", PASSWORD)
+    assert not await identity.ensure_admin("other@example.com", PASSWORD)
+
+
+async def test_listing_users_pages_with_a_cursor(identity):
+    admin = await identity.register("boss@example.com", PASSWORD, "Boss", role=Role.ADMIN)
+    for n in range(5):
+        await identity.register(f"member{n}@example.com", PASSWORD, f"Member {n}")
+    seen, cursor = [], None
+    while True:
+        page = await identity.list_users(admin, limit=2, cursor=cursor)
+        seen += [u.email.key for u in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert len(seen) == 6 and len(set(seen)) == 6
+    found = await identity.list_users(admin, query="MEMBER3")
+    assert [u.email.key for u in found.items] == ["member3@example.com"]
+
+
+async def test_access_tokens_expire_by_the_clock(identity, clock):
+    await identity.register("ttl@example.com", PASSWORD, "T")
+    pair = await identity.login("ttl@example.com", PASSWORD)
+    clock.advance(899)
+    await identity.authenticate(pair.access_token)
+    clock.advance(10)
+    with pytest.raises(AuthenticationFailed):
+        await identity.authenticate(pair.access_token)
