@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import logging
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -31,6 +32,9 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"embedded database under {embedded.directory} on port {embedded.port}", flush=True)
         os.environ["OCP_MONGODB_URI"] = embedded.uri  # the workers connect to this one
     print(f"OCP API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", flush=True)
+    # Uvicorn drains requests on SIGTERM, then raises the signal again; make that second one an
+    # ordinary exit so the `finally` below still stops the embedded database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         uvicorn.run(
             "ocp.entrypoints.http.app:create_app",
