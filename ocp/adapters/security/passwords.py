@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
 
+import anyio
 import anyio.to_thread
 import bcrypt
+
+T = TypeVar("T")
 
 
 def _prehash(password: str) -> bytes:
@@ -17,10 +23,17 @@ def _prehash(password: str) -> bytes:
 
 
 class BcryptPasswordHasher:
-    """bcrypt over a SHA-256 pre-hash; the work runs in a worker thread, off the event loop."""
+    """bcrypt over a SHA-256 pre-hash; the work runs in a worker thread, off the event loop.
 
-    def __init__(self, rounds: int = 12) -> None:
+    At most `max_concurrent` hashes run at once (default: one core fewer than the machine
+    has). bcrypt releases the GIL, but a burst of logins on every core would still starve the
+    event loop of CPU and stall every other request; queued logins wait a little instead.
+    """
+
+    def __init__(self, rounds: int = 12, max_concurrent: int | None = None) -> None:
         self._rounds = rounds
+        self._max_concurrent = max_concurrent or max(1, (os.cpu_count() or 2) - 1)
+        self._limiter: anyio.CapacityLimiter | None = None  # made inside the event loop
         # Made once with the same cost, so `burn` takes as long as a real verification.
         self._dummy_hash = bcrypt.hashpw(
             _prehash(secrets.token_urlsafe(16)), bcrypt.gensalt(rounds)
@@ -28,7 +41,7 @@ class BcryptPasswordHasher:
 
     async def hash(self, password: str) -> str:
         salt = bcrypt.gensalt(self._rounds)
-        hashed = await anyio.to_thread.run_sync(bcrypt.hashpw, _prehash(password), salt)
+        hashed = await self._off_loop(lambda: bcrypt.hashpw(_prehash(password), salt))
         return hashed.decode("ascii")
 
     async def verify(self, password: str, password_hash: str) -> bool:
@@ -36,10 +49,15 @@ class BcryptPasswordHasher:
             stored = password_hash.encode("ascii")
         except UnicodeEncodeError:
             return False
-        return await anyio.to_thread.run_sync(_checks_out, _prehash(password), stored)
+        return await self._off_loop(lambda: _checks_out(_prehash(password), stored))
 
     async def burn(self, password: str) -> None:
-        await anyio.to_thread.run_sync(_checks_out, _prehash(password), self._dummy_hash)
+        await self._off_loop(lambda: _checks_out(_prehash(password), self._dummy_hash))
+
+    async def _off_loop(self, work: Callable[[], T]) -> T:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self._max_concurrent)
+        return await anyio.to_thread.run_sync(work, limiter=self._limiter)
 
 
 def _checks_out(prehashed: bytes, stored: bytes) -> bool:

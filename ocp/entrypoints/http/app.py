@@ -21,10 +21,11 @@ from ocp.settings import Settings
 
 log = logging.getLogger("ocp")
 
+# Routes are matched in order, one by one: the most requested come first.
 ROUTERS = [
+    users.router,
     ops.router,
     auth.router,
-    users.router,
     # courses (issue 3)
     # files (issue 4)
 ]

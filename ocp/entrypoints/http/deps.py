@@ -12,8 +12,6 @@ from ocp.application.identity import IdentityService
 from ocp.domain.errors import AuthenticationFailed, StaleVersion
 from ocp.domain.users import User
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-
 
 def container(request: Request) -> Any:
     return request.app.state.container
@@ -33,39 +31,37 @@ class Session:
     session_id: str
 
 
-async def current_session(
-    request: Request,
-    identity: Identity,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-) -> Session:
-    if not token:
-        raise AuthenticationFailed("this route needs a bearer access token")
-    user, session_id = await identity.authenticate(token)
-    request.scope["state"]["user_id"] = user.id
-    return Session(user, session_id)
+class _Bearer(OAuth2PasswordBearer):
+    """The caller of a request, as one dependency level: FastAPI calls a security scheme with
+    the request alone, and still documents it in OpenAPI for Swagger's "Authorize". A chain
+    of small dependencies cost a fifth of an authenticated request here."""
+
+    def __init__(self, *, required: bool, whole_session: bool) -> None:
+        super().__init__(
+            tokenUrl="/api/v1/auth/token", scheme_name="OAuth2PasswordBearer", auto_error=False
+        )
+        self.required = required
+        self.whole_session = whole_session
+
+    async def __call__(self, request: Request) -> Session | User | None:  # type: ignore[override]
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            if self.required:
+                raise AuthenticationFailed("this route needs a bearer access token")
+            return None
+        identity: IdentityService = request.app.state.container.identity_service()
+        user, session_id = await identity.authenticate(token)
+        request.scope["state"]["user_id"] = user.id
+        return Session(user, session_id) if self.whole_session else user
 
 
-async def current_user(session: Annotated[Session, Depends(current_session)]) -> User:
-    return session.user
-
-
-async def optional_user(
-    request: Request,
-    identity: Identity,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-) -> User | None:
-    """The caller when a valid token came with the request; anonymous otherwise. A token that
-    is present but invalid is still an error: silently downgrading it would hide bugs."""
-    if not token:
-        return None
-    user, _ = await identity.authenticate(token)
-    request.scope["state"]["user_id"] = user.id
-    return user
-
-
-CurrentSession = Annotated[Session, Depends(current_session)]
-CurrentUser = Annotated[User, Depends(current_user)]
-OptionalUser = Annotated[User | None, Depends(optional_user)]
+CurrentSession = Annotated[Session, Depends(_Bearer(required=True, whole_session=True))]
+"""The caller and their session id; 401 without a valid bearer token."""
+CurrentUser = Annotated[User, Depends(_Bearer(required=True, whole_session=False))]
+"""The caller; 401 without a valid bearer token."""
+OptionalUser = Annotated[User | None, Depends(_Bearer(required=False, whole_session=False))]
+"""The caller when a token came with the request, else None. A token that is present but
+invalid is still a 401: silently downgrading it to anonymous would hide client bugs."""
 
 
 @dataclass(frozen=True, slots=True)

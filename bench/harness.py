@@ -1,0 +1,74 @@
+"""Starting servers and driving load for the benchmarks: uvicorn in its own process, wrk."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def uvicorn_server(app: str, *, factory: bool = False, env: dict[str, str] | None = None,
+                   workers: int = 1) -> Iterator[str]:
+    """`app` as `module:attribute`, served on a free loopback port by one uvicorn process."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log",
+               "--log-level", "warning", "--workers", str(workers)]
+    if factory:
+        command.append("--factory")
+    process = subprocess.Popen(command, env={**os.environ, **(env or {})},
+                               cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(base + "/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{app} did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def wrk(url: str, *, seconds: int = 8, connections: int = 32,
+        headers: dict[str, str] | None = None) -> float:
+    """Requests per second that wrk (one thread) gets from `url`."""
+    if not shutil.which("wrk"):
+        sys.exit("the benchmarks drive load with wrk: apt-get install -y wrk")
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{url} answered {errors.group(1)} errors:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
