@@ -35,6 +35,9 @@ def test_settings(data_dir: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+test_settings.__test__ = False  # a builder, not a test, wherever it is imported
+
+
 def a_user(role: Role = Role.STUDENT, email: str | None = None, **fields: Any) -> User:
     n = next(_serial)
     return User.register(
