@@ -23,16 +23,31 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn_server(app: str, *, factory: bool = False, env: dict[str, str] | None = None,
-                   workers: int = 1) -> Iterator[str]:
+def uvicorn_server(
+    app: str, *, factory: bool = False, env: dict[str, str] | None = None, workers: int = 1
+) -> Iterator[str]:
     """`app` as `module:attribute`, served on a free loopback port by one uvicorn process."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log",
-               "--log-level", "warning", "--workers", str(workers)]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--workers",
+        str(workers),
+    ]
     if factory:
         command.append("--factory")
-    process = subprocess.Popen(command, env={**os.environ, **(env or {})},
-                               cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    process = subprocess.Popen(
+        command,
+        env={**os.environ, **(env or {})},
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -50,8 +65,9 @@ def uvicorn_server(app: str, *, factory: bool = False, env: dict[str, str] | Non
         process.wait(30)
 
 
-def wrk(url: str, *, seconds: int = 8, connections: int = 32,
-        headers: dict[str, str] | None = None) -> float:
+def wrk(
+    url: str, *, seconds: int = 8, connections: int = 32, headers: dict[str, str] | None = None
+) -> float:
     """Requests per second that wrk (one thread) gets from `url`."""
     if not shutil.which("wrk"):
         sys.exit("the benchmarks drive load with wrk: apt-get install -y wrk")

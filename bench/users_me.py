@@ -15,8 +15,10 @@ import httpx
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench.harness import median, uvicorn_server, wrk  # noqa: E402
 
-ENV = {"OCP_JWT_SECRET": "bench-secret-that-is-long-enough-for-hs256-0123456789",
-       "OCP_BCRYPT_ROUNDS": "4"}
+ENV = {
+    "OCP_JWT_SECRET": "bench-secret-that-is-long-enough-for-hs256-0123456789",
+    "OCP_BCRYPT_ROUNDS": "4",
+}
 
 
 def main() -> None:
@@ -25,12 +27,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     ocp_rps, bare_rps = [], []
-    with uvicorn_server("bench.apps:ocp_in_memory", factory=True, env=ENV) as ocp, \
-         uvicorn_server("bench.apps:bare", factory=True) as bare:
-        httpx.post(f"{ocp}/api/v1/auth/register", json={
-            "email": "bench@example.com", "password": "bench password", "full_name": "Bench User"})
-        token = httpx.post(f"{ocp}/api/v1/auth/token", data={
-            "username": "bench@example.com", "password": "bench password"}).json()["access_token"]
+    with (
+        uvicorn_server("bench.apps:ocp_in_memory", factory=True, env=ENV) as ocp,
+        uvicorn_server("bench.apps:bare", factory=True) as bare,
+    ):
+        httpx.post(
+            f"{ocp}/api/v1/auth/register",
+            json={
+                "email": "bench@example.com",
+                "password": "bench password",
+                "full_name": "Bench User",
+            },
+        )
+        token = httpx.post(
+            f"{ocp}/api/v1/auth/token",
+            data={"username": "bench@example.com", "password": "bench password"},
+        ).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         assert httpx.get(f"{ocp}/api/v1/users/me", headers=auth).status_code == 200
         for _ in range(args.rounds):  # alternate, so drift in the machine hits both alike
