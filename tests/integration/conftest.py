@@ -22,7 +22,7 @@ _databases = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = EmbeddedDatabase(tmp_path_factory.mktemp("secantus") / "db")
+    server = EmbeddedDatabase(tmp_path_factory.mktemp("secantus") / "db", test_commands=True)
     uri = server.start()
     yield uri
     server.stop()

@@ -39,9 +39,13 @@ def _command() -> str:
 class EmbeddedDatabase:
     """Starts, waits for and stops one SecantusDB server storing its files in `directory`."""
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(
+        self, directory: Path, port: int | None = None, *, test_commands: bool = False
+    ) -> None:
         self.directory = directory
         self.port = port or _free_port()
+        # configureFailPoint, for fault-injection tests only: never in `make run`.
+        self.test_commands = test_commands
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -52,7 +56,8 @@ class EmbeddedDatabase:
         self.directory.mkdir(parents=True, exist_ok=True)
         log = (self.directory.parent / "embedded-db.log").open("ab")
         self._process = subprocess.Popen(  # noqa: S603 - our own command, no shell
-            [_command(), "--port", str(self.port), "--storage-path", str(self.directory)],
+            [_command(), "--port", str(self.port), "--storage-path", str(self.directory)]
+            + (["--enable-test-commands"] if self.test_commands else []),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
