@@ -14,6 +14,16 @@ from pymongo import AsyncMongoClient
 
 from ocp.adapters.mail.outbox import OutboxMailer
 from ocp.adapters.mail.smtp import SmtpMailer
+from ocp.adapters.memory.courses import (
+    InMemoryCourseRepository,
+    InMemoryEnrollments,
+    InMemoryLessonRepository,
+)
+from ocp.adapters.memory.files import (
+    InMemoryFileRepository,
+    InMemoryFileStore,
+    InMemoryUploadSessionRepository,
+)
 from ocp.adapters.memory.health import AlwaysReady
 from ocp.adapters.memory.identity import (
     InMemoryLoginThrottle,
@@ -22,7 +32,13 @@ from ocp.adapters.memory.identity import (
     InMemoryRefreshTokenStore,
     InMemoryUserRepository,
 )
+from ocp.adapters.mongo.courses import (
+    MongoCourseRepository,
+    MongoEnrollments,
+    MongoLessonRepository,
+)
 from ocp.adapters.mongo.embedded import EmbeddedDatabase
+from ocp.adapters.mongo.files import MongoFileRepository, MongoUploadSessionRepository
 from ocp.adapters.mongo.health import MongoPing
 from ocp.adapters.mongo.identity import (
     MongoLoginThrottle,
@@ -32,7 +48,20 @@ from ocp.adapters.mongo.identity import (
 )
 from ocp.adapters.security.passwords import BcryptPasswordHasher
 from ocp.adapters.security.tokens import JwtTokenIssuer
+from ocp.adapters.sniff import MagicNumberSniffer
+from ocp.adapters.storage.disk import DiskFileStore
+from ocp.adapters.storage.s3 import S3FileStore
 from ocp.adapters.system import SystemClock, TimeOrderedIds
+from ocp.application.courses import CourseService
+from ocp.application.demo import DemoCatalog
+from ocp.application.files import (
+    AllUsages,
+    CoursesForFiles,
+    FilePolicy,
+    FileService,
+    OwnAvatarFiles,
+    OwnCourseFiles,
+)
 from ocp.application.identity import IdentityPolicy, IdentityService
 from ocp.settings import Settings
 
@@ -48,7 +77,7 @@ def _mongo_client(settings: Settings) -> AsyncMongoClient[dict[str, Any]]:
         serverSelectionTimeoutMS=settings.mongodb_timeout_ms,
         retryWrites=True,
         retryReads=True,
-        appname="ocp",
+        appname=settings.mongodb_appname,
     )
 
 
@@ -162,14 +191,106 @@ class Container(containers.DeclarativeContainer):
     )
 
     # --- courses (issue 3): providers go here ---------------------------------------------
+    courses = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryCourseRepository),
+        mongo=providers.Singleton(MongoCourseRepository, mongo_database),
+    )
+    lessons = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryLessonRepository),
+        mongo=providers.Singleton(MongoLessonRepository, mongo_database),
+    )
+    enrollments = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryEnrollments),
+        mongo=providers.Singleton(MongoEnrollments, mongo_database),
+    )
+    course_service = providers.Factory(
+        CourseService,
+        courses=courses,
+        lessons=lessons,
+        enrollments=enrollments,
+        users=users,
+        clock=clock,
+        ids=ids,
+    )
+    demo_catalog = providers.Factory(
+        DemoCatalog,
+        identity=identity_service,
+        catalog=course_service,
+        users=users,
+        courses=courses,
+        lessons=lessons,
+        clock=clock,
+        ids=ids,
+    )
 
     # --- files (issue 4): providers go here -----------------------------------------------
+    file_store = providers.Selector(
+        providers.Callable(lambda s: s.file_store, settings),
+        memory=providers.Singleton(InMemoryFileStore),
+        local=providers.Singleton(
+            DiskFileStore, root=providers.Callable(lambda s: s.data_dir / "files", settings)
+        ),
+        s3=providers.Singleton(
+            S3FileStore,
+            bucket=settings.provided.s3_bucket,
+            endpoint_url=settings.provided.s3_endpoint_url,
+            region=settings.provided.s3_region,
+            prefix=settings.provided.s3_prefix,
+        ),
+    )
+    file_records = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryFileRepository),
+        mongo=providers.Singleton(MongoFileRepository, mongo_database),
+    )
+    upload_sessions = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryUploadSessionRepository),
+        mongo=providers.Singleton(MongoUploadSessionRepository, mongo_database),
+    )
+    content_sniffer = providers.Singleton(MagicNumberSniffer)
+    file_policy = providers.Singleton(
+        FilePolicy,
+        max_upload_bytes=settings.provided.max_upload_bytes,
+        direct_upload_ttl_s=settings.provided.direct_upload_ttl_s,
+        presign_ttl_s=settings.provided.s3_presign_ttl_s,
+        redirect_downloads=settings.provided.s3_redirect_downloads,
+        gc_grace_s=settings.provided.files_gc_grace_s,
+    )
+    # What files know of courses: who relates to a course, which lessons use a file.
+    file_course_access = providers.Singleton(CoursesForFiles, courses, enrollments, lessons)
+    # Whatever still needs a file blocks its deletion: lessons now, graded submissions (5).
+    file_usage = providers.Singleton(AllUsages, file_course_access)
+    file_service = providers.Factory(
+        FileService,
+        files=file_records,
+        uploads=upload_sessions,
+        store=file_store,
+        sniffer=content_sniffer,
+        clock=clock,
+        ids=ids,
+        policy=file_policy,
+        courses=file_course_access,
+        usage=file_usage,
+    )
+    avatar_files = providers.Singleton(OwnAvatarFiles, file_records)
+    course_files = providers.Singleton(OwnCourseFiles, file_records)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Container:
         container = cls()
         container.settings.override(providers.Object(settings))
         return container
+
+
+# Files are declared after the capabilities that use them, so their uses are bound here:
+# avatars for identity, and the file store's readiness.
+Container.identity_service.add_kwargs(avatar_files=Container.avatar_files)
+Container.course_service.add_kwargs(files=Container.course_files)
+Container.readiness_checks.add_kwargs(file_store=Container.file_store)
 
 
 def mongo_index_owners(container: Container) -> list[Any]:
@@ -180,7 +301,12 @@ def mongo_index_owners(container: Container) -> list[Any]:
         container.one_time_tokens(),
         container.login_throttle(),
         # courses (issue 3)
+        container.courses(),
+        container.lessons(),
+        container.enrollments(),
         # files (issue 4)
+        container.file_records(),
+        container.upload_sessions(),
     ]
 
 
@@ -208,12 +334,19 @@ async def start(container: Container) -> None:
         )
         if made:
             log.info("created the bootstrap admin %s", settings.bootstrap_admin_email)
+    # courses (issue 3): a demo catalog for a newcomer, only ever on an empty catalog
+    if settings.demo_seed and settings.env != "production":
+        made_courses = await container.demo_catalog().seed()
+        if made_courses:
+            log.info("seeded a demo catalog of %d courses", made_courses)
 
 
 async def stop(container: Container) -> None:
     settings: Settings = container.settings()
     if settings.database == "mongo" and settings.mongodb_uri:
         await container.mongo_client().close()
+    if settings.file_store == "s3":
+        await container.file_store().close()
     embedded = container.embedded_database()
     if embedded is not None:
         embedded.stop()

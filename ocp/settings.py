@@ -30,11 +30,23 @@ class Settings(BaseSettings):
     mongodb_uri: str | None = Field(None, description="unset: start the embedded database")
     mongodb_db: str = Field("ocp", min_length=1, max_length=60)
     mongodb_timeout_ms: int = Field(5000, ge=100, description="server selection timeout")
+    mongodb_appname: str = Field(
+        "ocp", min_length=1, max_length=128, description="client name the server sees"
+    )
 
     file_store: Literal["local", "s3", "memory"] = "local"
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
+    s3_prefix: str = Field("", pattern=r"^[A-Za-z0-9/_.-]*$", description="key prefix in bucket")
+    s3_presign_ttl_s: int = Field(300, ge=10, le=604_800, description="presigned download URLs")
+    s3_redirect_downloads: bool = Field(
+        False, description="with s3, downloads answer 307 to a presigned URL of the store"
+    )
+    direct_upload_ttl_s: int = Field(3_600, ge=60, le=604_800, description="direct upload window")
+    files_gc_grace_s: int = Field(
+        3_600, ge=0, description="`ocp files gc` spares objects younger than this"
+    )
 
     jwt_secret: SecretStr | None = Field(None, description="HS256 key, at least 32 bytes")
     jwt_issuer: str = "ocp"

@@ -69,3 +69,7 @@ class RangeNotSatisfiable(DomainError):
     def __init__(self, detail: str, size: int) -> None:
         super().__init__(detail)
         self.size = size
+
+
+class DuplicateSlug(Conflict):
+    """A course slug is taken already; the caller picks another."""

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ocp import container as composition
+from ocp.application.demo import DEMO_PASSWORD
 from ocp.container import Container
 from ocp.domain.errors import DomainError
 from ocp.domain.users import Role
@@ -84,6 +85,36 @@ def _create_user(args: argparse.Namespace) -> int:
     return _with_container(work)
 
 
+def _files_gc(args: argparse.Namespace) -> int:
+    async def work(container: Container) -> int:
+        report = await container.file_service().collect_garbage()
+        print(
+            f"removed {report.objects_removed} orphaned object(s) and "
+            f"{report.sessions_removed} expired upload(s)"
+        )
+        return 0
+
+    return _with_container(work)
+
+
+def _demo_seed(args: argparse.Namespace) -> int:
+    if Settings().env == "production":
+        print("error: the demo catalog is never seeded with OCP_ENV=production", file=sys.stderr)
+        return 1
+
+    async def work(container: Container) -> int:
+        made = await container.demo_catalog().seed()
+        if made:
+            print(
+                f"seeded {made} demo courses; instructors sign in with password {DEMO_PASSWORD!r}"
+            )
+        else:
+            print("the catalog is not empty: nothing seeded")
+        return 0
+
+    return _with_container(work)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocp", description="OCP, the Online Course Portal")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +134,20 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", choices=[r.value for r in Role], default=Role.STUDENT.value)
     create.add_argument("--password", help="prompted for when omitted")
     create.set_defaults(run=_create_user)
+
+    files = commands.add_parser("files", help="file store chores").add_subparsers(
+        dest="files_command", required=True
+    )
+    gc = files.add_parser(
+        "gc", help="remove stored objects no file record points to, and expired direct uploads"
+    )
+    gc.set_defaults(run=_files_gc)
+
+    demo = commands.add_parser("demo", help="demo data").add_subparsers(
+        dest="demo_command", required=True
+    )
+    seed = demo.add_parser("seed", help="fill an empty catalog with demo courses (idempotent)")
+    seed.set_defaults(run=_demo_seed)
     return parser
 
 

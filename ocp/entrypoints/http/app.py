@@ -15,7 +15,14 @@ from ocp import container as composition
 from ocp.container import Container
 from ocp.entrypoints.http import problems
 from ocp.entrypoints.http.middleware import JsonBodyLimit, RequestContext
-from ocp.entrypoints.http.routers import auth, ops, users
+from ocp.entrypoints.http.routers import (
+    auth,
+    courses,
+    files,
+    lessons,
+    ops,
+    users,
+)
 from ocp.entrypoints.http.schemas.common import Problem
 from ocp.settings import Settings
 
@@ -27,7 +34,10 @@ ROUTERS = [
     ops.router,
     auth.router,
     # courses (issue 3)
+    courses.router,
+    lessons.router,
     # files (issue 4)
+    files.router,
 ]
 
 

@@ -103,7 +103,9 @@ def _is_json(scope: Scope) -> bool:
         return False
     for name, value in scope["headers"]:
         if name == b"content-type":
-            return not value.lower().startswith(b"multipart/")
+            # Uploads stream to their own limit (OCP_MAX_UPLOAD_BYTES): multipart forms and
+            # the raw bytes of a direct upload.
+            return not value.lower().startswith((b"multipart/", b"application/octet-stream"))
     return True
 
 

@@ -1,0 +1,339 @@
+"""MongoDB course stores.
+
+A course is one document holding its outline (modules and their lesson outlines), its
+catalog terms and one precomputed key per catalog order; lesson bodies live in `lessons`.
+Every catalog query is an equality on indexed fields plus at most one range on a sort key,
+which both MongoDB and the embedded database serve from an index (see docs/courses.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from ocp.adapters.mongo.errors import translate_errors
+from ocp.application.ports.courses import CatalogQuery, CatalogSort, catalog_key
+from ocp.domain.courses import (
+    Course,
+    CourseStatus,
+    Lesson,
+    LessonKind,
+    LessonOutline,
+    Level,
+    Module,
+    fold,
+)
+from ocp.domain.errors import Conflict, DuplicateSlug, NotFound, StaleVersion
+
+Doc = dict[str, Any]
+
+SORT_FIELDS = {
+    CatalogSort.NEWEST: "newest_key",
+    CatalogSort.TITLE: "title_sort",
+    CatalogSort.RATING: "rating_key",
+    CatalogSort.POPULAR: "popular_key",
+}
+
+
+def course_to_doc(course: Course) -> Doc:
+    return {
+        "_id": course.id,
+        "slug": course.slug,
+        "title": course.title,
+        "title_key": fold(course.title),
+        "summary": course.summary,
+        "description": course.description,
+        "tags": course.tags,
+        "level": course.level.value,
+        "category": course.category,
+        "status": course.status.value,
+        "owner_id": course.owner_id,
+        "instructor_ids": course.instructor_ids,
+        "staff_ids": course.staff_ids,
+        "capacity": course.capacity,
+        "enrolled_count": course.enrolled_count,
+        "rating_avg": course.rating_avg,
+        "rating_count": course.rating_count,
+        "rating_sum": course.rating_sum,
+        "cover_file_id": course.cover_file_id,
+        "created_at": course.created_at,
+        "updated_at": course.updated_at,
+        "published_at": course.published_at,
+        "version": course.version,
+        "modules": [
+            {
+                "id": module.id,
+                "title": module.title,
+                "summary": module.summary,
+                "lessons": [
+                    {
+                        "id": lesson.id,
+                        "title": lesson.title,
+                        "kind": lesson.kind.value,
+                        "is_preview": lesson.is_preview,
+                        "duration_s": lesson.duration_s,
+                    }
+                    for lesson in module.lessons
+                ],
+            }
+            for module in course.modules
+        ],
+        "facets": course.catalog_terms(),
+        **{field: catalog_key(course, sort) for sort, field in SORT_FIELDS.items()},
+    }
+
+
+def _course_from_doc(doc: Doc) -> Course:
+    return Course(
+        id=doc["_id"],
+        slug=doc["slug"],
+        title=doc["title"],
+        owner_id=doc["owner_id"],
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        summary=doc["summary"],
+        description=doc["description"],
+        tags=list(doc["tags"]),
+        level=Level(doc["level"]),
+        category=doc["category"],
+        status=CourseStatus(doc["status"]),
+        instructor_ids=list(doc["instructor_ids"]),
+        capacity=doc.get("capacity"),
+        enrolled_count=doc.get("enrolled_count", 0),
+        rating_avg=float(doc.get("rating_avg", 0.0)),
+        rating_count=doc.get("rating_count", 0),
+        rating_sum=doc.get("rating_sum", 0),
+        cover_file_id=doc.get("cover_file_id"),
+        published_at=doc.get("published_at"),
+        version=doc["version"],
+        modules=[
+            Module(
+                id=m["id"],
+                title=m["title"],
+                summary=m.get("summary", ""),
+                lessons=[
+                    LessonOutline(
+                        id=lesson["id"],
+                        title=lesson["title"],
+                        kind=LessonKind(lesson["kind"]),
+                        is_preview=lesson.get("is_preview", False),
+                        duration_s=lesson.get("duration_s"),
+                    )
+                    for lesson in m.get("lessons", [])
+                ],
+            )
+            for m in doc.get("modules", [])
+        ],
+    )
+
+
+def catalog_filter(query: CatalogQuery) -> tuple[Doc, list[tuple[str, int]], set[str]]:
+    """The filter and sort of one catalog page, and the terms left to check on each row.
+
+    Every filter is equalities on an index's leading fields plus one range on its next field
+    (the sort key after the cursor), the one shape both MongoDB and the embedded database
+    serve from an index and stop reading at the range's end. One term (the first, which the
+    caller makes the narrowest) rides the index; the others are checked on the rows it gives.
+    """
+    field = SORT_FIELDS[query.sort]
+    where: Doc = {}
+    rest = set(query.terms)
+    if query.staff_id is not None:
+        where["staff_ids"] = query.staff_id
+    elif query.terms:
+        where["facets"] = query.terms[0]
+        rest.discard(query.terms[0])
+    if query.status is not None and query.staff_id is None:
+        where["status"] = query.status.value
+    direction = DESCENDING if query.sort.descending else ASCENDING
+    if query.after is not None:
+        where[field] = {"$lt" if direction == DESCENDING else "$gt": query.after}
+    return where, [(field, direction)], rest
+
+
+# Equality fields first, then the sort key (the cursor's range): equality-sort-range.
+COURSE_INDEXES: list[tuple[str, list[tuple[str, int]]]] = [
+    *(
+        index
+        for sort, field in SORT_FIELDS.items()
+        for index in (
+            (f"status_{sort.value}", [("status", ASCENDING), (field, ASCENDING)]),
+            (f"facets_{sort.value}", [("facets", 1), ("status", 1), (field, ASCENDING)]),
+            (f"staff_{sort.value}", [("staff_ids", ASCENDING), (field, ASCENDING)]),
+        )
+    ),
+]
+
+# A catalog row needs no outline and none of the catalog bookkeeping.
+_LISTING = {"modules": 0, **{field: 0 for field in SORT_FIELDS.values()}, "title_key": 0}
+
+
+@translate_errors
+class MongoCourseRepository:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self._courses = db["courses"]
+
+    async def ensure_indexes(self) -> None:
+        await self._courses.create_index([("slug", ASCENDING)], unique=True, name="slug_1")
+        for name, keys in COURSE_INDEXES:
+            await self._courses.create_index(keys, name=name)
+
+    async def add(self, course: Course) -> None:
+        try:
+            await self._courses.insert_one(course_to_doc(course))
+        except DuplicateKeyError as exc:
+            if "slug" in str(exc.details or exc):
+                raise DuplicateSlug("this slug is taken") from None
+            raise Conflict("this course exists already") from None
+
+    async def get(self, course_id: str) -> Course | None:
+        doc = await self._courses.find_one({"_id": course_id})
+        return _course_from_doc(doc) if doc else None
+
+    async def get_by_slug(self, slug: str) -> Course | None:
+        doc = await self._courses.find_one({"slug": slug})
+        return _course_from_doc(doc) if doc else None
+
+    async def _missing_or_stale(self, course_id: str) -> Exception:
+        if await self._courses.count_documents({"_id": course_id}, limit=1) == 0:
+            return NotFound("no such course")
+        return StaleVersion("the course was changed since you read it; read it again")
+
+    async def update(self, course: Course, expected_version: int) -> None:
+        try:
+            result = await self._courses.replace_one(
+                {"_id": course.id, "version": expected_version}, course_to_doc(course)
+            )
+        except DuplicateKeyError:
+            raise DuplicateSlug("this slug is taken") from None
+        if result.matched_count == 0:
+            raise await self._missing_or_stale(course.id)
+
+    async def delete(self, course_id: str, expected_version: int) -> None:
+        result = await self._courses.delete_one({"_id": course_id, "version": expected_version})
+        if result.deleted_count == 0:
+            raise await self._missing_or_stale(course_id)
+
+    async def search(self, query: CatalogQuery) -> list[Course]:
+        where, order, rest = catalog_filter(query)
+        if query.status is not None and query.staff_id is not None:
+            rest.add(f"status:{query.status.value}")  # a pairing no route asks for
+        if not rest:
+            cursor = self._courses.find(where, _LISTING).sort(order).limit(query.limit)
+            return [_course_from_doc(doc) async for doc in cursor]
+        found: list[Course] = []
+        cursor = (
+            self._courses.find(where, _LISTING).sort(order).batch_size(max(100, query.limit * 5))
+        )
+        try:
+            async for doc in cursor:
+                if rest <= set(doc["facets"]) | {f"status:{doc['status']}"}:
+                    found.append(_course_from_doc(doc))
+                    if len(found) == query.limit:
+                        break
+        finally:
+            await cursor.close()
+        return found
+
+    async def is_empty(self) -> bool:
+        return await self._courses.find_one({}, {"_id": 1}) is None
+
+
+def _lesson_to_doc(lesson: Lesson) -> Doc:
+    return {
+        "_id": lesson.id,
+        "course_id": lesson.course_id,
+        "module_id": lesson.module_id,
+        "title": lesson.title,
+        "kind": lesson.kind.value,
+        "body_markdown": lesson.body_markdown,
+        "file_id": lesson.file_id,
+        "duration_s": lesson.duration_s,
+        "is_preview": lesson.is_preview,
+        "created_at": lesson.created_at,
+        "updated_at": lesson.updated_at,
+        "version": lesson.version,
+    }
+
+
+def _lesson_from_doc(doc: Doc) -> Lesson:
+    return Lesson(
+        id=doc["_id"],
+        course_id=doc["course_id"],
+        module_id=doc["module_id"],
+        title=doc["title"],
+        kind=LessonKind(doc["kind"]),
+        body_markdown=doc.get("body_markdown", ""),
+        file_id=doc.get("file_id"),
+        duration_s=doc.get("duration_s"),
+        is_preview=doc.get("is_preview", False),
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        version=doc["version"],
+    )
+
+
+@translate_errors
+class MongoLessonRepository:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self._lessons = db["lessons"]
+
+    async def ensure_indexes(self) -> None:
+        await self._lessons.create_index([("course_id", ASCENDING)], name="course_id_1")
+        await self._lessons.create_index([("file_id", ASCENDING)], name="file_id_1")
+
+    async def add(self, lesson: Lesson) -> None:
+        await self._lessons.insert_one(_lesson_to_doc(lesson))
+
+    async def add_many(self, lessons: list[Lesson]) -> None:
+        if lessons:
+            await self._lessons.insert_many([_lesson_to_doc(x) for x in lessons], ordered=False)
+
+    async def get(self, lesson_id: str) -> Lesson | None:
+        doc = await self._lessons.find_one({"_id": lesson_id})
+        return _lesson_from_doc(doc) if doc else None
+
+    async def update(self, lesson: Lesson, expected_version: int) -> None:
+        result = await self._lessons.replace_one(
+            {"_id": lesson.id, "version": expected_version}, _lesson_to_doc(lesson)
+        )
+        if result.matched_count == 0:
+            if await self._lessons.count_documents({"_id": lesson.id}, limit=1) == 0:
+                raise NotFound("no such lesson")
+            raise StaleVersion("the lesson was changed since you read it; read it again")
+
+    async def delete_many(self, lesson_ids: list[str]) -> None:
+        if lesson_ids:
+            await self._lessons.delete_many({"_id": {"$in": lesson_ids}})
+
+    async def delete_course(self, course_id: str) -> None:
+        await self._lessons.delete_many({"course_id": course_id})
+
+    async def any_lesson_uses_file(self, file_id: str) -> bool:
+        return await self._lessons.find_one({"file_id": file_id}, {"_id": 1}) is not None
+
+
+@translate_errors
+class MongoEnrollments:
+    """The read side of `enrollments` ({_id, course_id, user_id, enrolled_at, ...}); the
+    enrollment use cases write it, one document per (course, student)."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self._enrollments = db["enrollments"]
+
+    async def ensure_indexes(self) -> None:
+        await self._enrollments.create_index(
+            [("course_id", ASCENDING), ("user_id", ASCENDING)], unique=True, name="course_user"
+        )
+
+    async def is_enrolled(self, course_id: str, user_id: str) -> bool:
+        found = await self._enrollments.find_one(
+            {"course_id": course_id, "user_id": user_id}, {"_id": 1}
+        )
+        return found is not None
+
+    async def has_enrollments(self, course_id: str) -> bool:
+        return await self._enrollments.find_one({"course_id": course_id}, {"_id": 1}) is not None

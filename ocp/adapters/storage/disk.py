@@ -1,0 +1,258 @@
+"""The local disk store: objects under `<root>/objects/<aa>/<bb>/<key>`, sharded by a hash of the
+key (ids are time-ordered, so their own first characters would pile into one folder).
+
+A write goes to `<root>/tmp/`, is fsynced, then renamed into place: a crash or a client
+that disconnects leaves no partial object visible. Every blocking call runs in a worker
+thread, in batches of about a megabyte so the thread hops stay cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import AsyncIterable, AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import anyio
+import anyio.to_thread
+
+from ocp.adapters.storage import byte_range, checked_key
+from ocp.application.ports.common import DependencyUnavailable
+from ocp.application.ports.files import ObjectInfo, PresignedRequest, WrittenObject
+from ocp.domain.errors import NotFound, PayloadTooLarge
+
+FLUSH_BYTES = 4 << 20
+READ_BYTES = 1 << 20
+
+
+class DiskFileStore:
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._objects = root / "objects"
+        self._tmp = root / "tmp"
+        self._made = False
+
+    def _path(self, key: str) -> Path:
+        shard = hashlib.sha256(checked_key(key).encode()).hexdigest()
+        return self._objects / shard[:2] / shard[2:4] / key
+
+    def _ensure_dirs(self) -> None:
+        if not self._made:
+            self._objects.mkdir(parents=True, exist_ok=True)
+            self._tmp.mkdir(parents=True, exist_ok=True)
+            self._made = True
+
+    async def write(self, key: str, content: AsyncIterable[bytes], max_bytes: int) -> WrittenObject:
+        final = self._path(key)
+        draft = self._tmp / f"{key}.{secrets.token_hex(8)}.part"
+        digest = hashlib.sha256()
+        try:
+            handle = await anyio.to_thread.run_sync(self._open_draft, draft)
+        except OSError as exc:
+            raise DependencyUnavailable("file store") from exc
+        done = False
+        try:
+            size = await _pipe(content, handle, digest, max_bytes)
+            await anyio.to_thread.run_sync(_seal, handle, draft, final)
+            done = True
+        except OSError as exc:
+            raise DependencyUnavailable("file store") from exc
+        finally:
+            if not done:
+                # Also on cancellation (a client gone mid-upload): remove the draft, shielded
+                # so the clean-up itself is not cancelled.
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(_discard, handle, draft)
+        return WrittenObject(key, size, digest.hexdigest())
+
+    def _open_draft(self, draft: Path) -> BinaryIO:
+        self._ensure_dirs()
+        return open(draft, "xb", buffering=0)
+
+    async def open(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        path = self._path(key)
+        try:
+            handle = await anyio.to_thread.run_sync(_open_at, path, start)
+        except FileNotFoundError:
+            raise NotFound("no such stored object") from None
+        except OSError as exc:
+            raise DependencyUnavailable("file store") from exc
+        size = os.fstat(handle.fileno()).st_size
+        _, length = byte_range(size, start, end)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            left = length
+            try:
+                while left > 0:
+                    data = await anyio.to_thread.run_sync(handle.read, min(READ_BYTES, left))
+                    if not data:
+                        break
+                    left -= len(data)
+                    yield data
+            finally:
+                handle.close()
+
+        return chunks()
+
+    async def stat(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        try:
+            st = await anyio.to_thread.run_sync(os.stat, path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise DependencyUnavailable("file store") from exc
+        return ObjectInfo(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
+
+    async def delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))
+        except OSError as exc:
+            raise DependencyUnavailable("file store") from exc
+
+    async def list_objects(self) -> AsyncIterator[ObjectInfo]:
+        shards = await anyio.to_thread.run_sync(_shard_dirs, self._objects)
+        for shard in shards:
+            found = await anyio.to_thread.run_sync(_entries, shard)
+            for info in found:
+                yield info
+
+    async def presign_put(self, key: str, ttl_s: int) -> PresignedRequest | None:
+        return None
+
+    async def presign_get(
+        self, key: str, ttl_s: int, filename: str, content_type: str
+    ) -> str | None:
+        return None
+
+    async def ready(self) -> bool:
+        def probe() -> bool:
+            self._ensure_dirs()
+            return os.access(self._tmp, os.W_OK) and os.access(self._objects, os.W_OK)
+
+        try:
+            return await anyio.to_thread.run_sync(probe)
+        except OSError:
+            return False
+
+    async def remove_stale_drafts(self, older_than: datetime) -> int:
+        """Drafts a crashed process left in tmp/ (never visible as objects)."""
+
+        def sweep() -> int:
+            removed = 0
+            for draft in self._tmp.glob("*.part") if self._tmp.exists() else []:
+                if datetime.fromtimestamp(draft.stat().st_mtime, UTC) < older_than:
+                    draft.unlink(missing_ok=True)
+                    removed += 1
+            return removed
+
+        try:
+            return await anyio.to_thread.run_sync(sweep)
+        except OSError as exc:
+            raise DependencyUnavailable("file store") from exc
+
+
+async def _pipe(
+    content: AsyncIterable[bytes], handle: BinaryIO, digest: Any, max_bytes: int
+) -> int:
+    """Receive and write at once: a worker thread hashes and writes one batch (hashlib and
+    write release the GIL) while the event loop receives the next; at most two batches wait
+    in memory, so memory does not grow with the content."""
+    send, receive = anyio.create_memory_object_stream[list[bytes]](1)
+
+    async def writer() -> None:
+        with receive:
+            async for batch in receive:
+                # Hash and write side by side: both release the GIL, so two cores share them.
+                async with anyio.create_task_group() as both:
+                    both.start_soon(anyio.to_thread.run_sync, _hash, digest, batch)
+                    await anyio.to_thread.run_sync(_write, handle, batch)
+
+    size = 0
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(writer)
+            with send:
+                batch: list[bytes] = []
+                batched = 0
+                async for chunk in content:
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise PayloadTooLarge(f"the content is larger than {max_bytes} bytes")
+                    batch.append(chunk)
+                    batched += len(chunk)
+                    if batched >= FLUSH_BYTES:
+                        await send.send(batch)
+                        batch, batched = [], 0
+                if batch:
+                    await send.send(batch)
+    except BaseExceptionGroup as errors:
+        # One failure at a time here (the stream's or the writer's): pass it on as itself.
+        first: BaseException = errors
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None
+    return size
+
+
+def _hash(digest: Any, batch: list[bytes]) -> None:
+    for chunk in batch:
+        digest.update(chunk)
+
+
+def _write(handle: BinaryIO, batch: list[bytes]) -> None:
+    if len(batch) > 256:  # many small chunks: one buffer (writev takes at most IOV_MAX)
+        batch = [b"".join(batch)]
+    fd = handle.fileno()
+    pending = [memoryview(chunk) for chunk in batch]
+    while pending:
+        written = os.writev(fd, pending)
+        while pending and written >= len(pending[0]):
+            written -= len(pending[0])
+            pending.pop(0)
+        if pending and written:
+            pending[0] = pending[0][written:]
+
+
+def _seal(handle: BinaryIO, draft: Path, final: Path) -> None:
+    os.fsync(handle.fileno())
+    handle.close()
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(draft, final)
+    directory = os.open(final.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a crash
+    finally:
+        os.close(directory)
+
+
+def _discard(handle: BinaryIO, draft: Path) -> None:
+    handle.close()
+    draft.unlink(missing_ok=True)
+
+
+def _open_at(path: Path, start: int) -> BinaryIO:
+    handle = open(path, "rb", buffering=0)
+    handle.seek(start)
+    return handle
+
+
+def _shard_dirs(objects: Path) -> list[Path]:
+    if not objects.exists():
+        return []
+    return sorted(d for outer in objects.iterdir() if outer.is_dir() for d in outer.iterdir())
+
+
+def _entries(shard: Path) -> list[ObjectInfo]:
+    found = []
+    for entry in os.scandir(shard):
+        if entry.is_file():
+            st = entry.stat()
+            found.append(
+                ObjectInfo(entry.name, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
+            )
+    return found

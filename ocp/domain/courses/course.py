@@ -1,0 +1,321 @@
+"""The course aggregate: lifecycle, who is staff, its outline of modules and lessons, and
+the terms a catalog finds it by."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ocp.domain.courses.lessons import LessonOutline, Module
+from ocp.domain.courses.values import (
+    CO_INSTRUCTORS_MAX,
+    LESSONS_PER_MODULE_MAX,
+    MODULES_MAX,
+    CourseStatus,
+    Level,
+    capacity,
+    category,
+    description,
+    fold,
+    permutation,
+    slugify,
+    summary,
+    tags,
+    title,
+    words,
+)
+from ocp.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolated
+from ocp.domain.users import Role, User
+
+
+@dataclass(slots=True)
+class Course:
+    id: str
+    slug: str
+    title: str
+    owner_id: str
+    created_at: datetime
+    updated_at: datetime
+    summary: str = ""
+    description: str = ""
+    tags: list[str] = field(default_factory=list)
+    level: Level = Level.BEGINNER
+    category: str = ""
+    status: CourseStatus = CourseStatus.DRAFT
+    instructor_ids: list[str] = field(default_factory=list)  # co-instructors, not the owner
+    capacity: int | None = None
+    enrolled_count: int = 0
+    rating_avg: float = 0.0
+    rating_count: int = 0
+    rating_sum: int = 0  # exact sum of review ratings; rating_avg derives from it (issue 5)
+    cover_file_id: str | None = None
+    published_at: datetime | None = None
+    modules: list[Module] = field(default_factory=list)
+    version: int = 1
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        id: str,
+        owner: User,
+        title_text: str,
+        now: datetime,
+        summary_text: str = "",
+        description_text: str = "",
+        tag_names: Iterable[str] = (),
+        level: Level = Level.BEGINNER,
+        category_name: str = "",
+        capacity_limit: int | None = None,
+    ) -> Course:
+        if not owner.can_teach:
+            raise PermissionDenied("only instructors and admins create courses")
+        name = title(title_text)
+        return cls(
+            id=id,
+            slug=slugify(name),
+            title=name,
+            owner_id=owner.id,
+            created_at=now,
+            updated_at=now,
+            summary=summary(summary_text),
+            description=description(description_text),
+            tags=tags(tag_names),
+            level=level,
+            category=category(category_name),
+            capacity=capacity(capacity_limit),
+        )
+
+    # --- who ---------------------------------------------------------------------------
+
+    @property
+    def staff_ids(self) -> list[str]:
+        return [self.owner_id, *self.instructor_ids]
+
+    def is_staff(self, user: User | None) -> bool:
+        """The owner, a co-instructor or an admin."""
+        return user is not None and (user.is_admin or user.id in self.staff_ids)
+
+    def is_owner_or_admin(self, user: User | None) -> bool:
+        return user is not None and (user.is_admin or user.id == self.owner_id)
+
+    def is_visible_to(self, user: User | None) -> bool:
+        return self.status is CourseStatus.PUBLISHED or self.is_staff(user)
+
+    def require_staff(self, user: User | None) -> None:
+        """Staff pass; others get NotFound for a course they cannot see, else PermissionDenied."""
+        if self.is_staff(user):
+            return
+        if not self.is_visible_to(user):
+            raise NotFound("no such course")
+        raise PermissionDenied("only the course staff may do this")
+
+    def require_owner(self, user: User | None) -> None:
+        self.require_staff(user)
+        if not self.is_owner_or_admin(user):
+            raise PermissionDenied("only the course owner or an admin may do this")
+
+    # --- edits and lifecycle -----------------------------------------------------------
+
+    def touch(self, now: datetime) -> None:
+        self.updated_at = now
+        self.version += 1
+
+    def edit(
+        self,
+        now: datetime,
+        *,
+        title_text: str | None = None,
+        summary_text: str | None = None,
+        description_text: str | None = None,
+        tag_names: Iterable[str] | None = None,
+        level: Level | None = None,
+        category_name: str | None = None,
+        capacity_limit: int | None = None,
+        clear_capacity: bool = False,
+        cover_file_id: str | None = None,
+        clear_cover: bool = False,
+    ) -> None:
+        """Edit the course's own fields; the slug stays, so shared links keep working."""
+        if title_text is not None:
+            self.title = title(title_text)
+        if summary_text is not None:
+            self.summary = summary(summary_text)
+        if description_text is not None:
+            self.description = description(description_text)
+        if tag_names is not None:
+            self.tags = tags(tag_names)
+        if level is not None:
+            self.level = level
+        if category_name is not None:
+            self.category = category(category_name)
+        if clear_capacity:
+            self.capacity = None
+        elif capacity_limit is not None:
+            if capacity(capacity_limit) is not None and capacity_limit < self.enrolled_count:
+                raise RuleViolated(
+                    f"must be at least the {self.enrolled_count} students already enrolled",
+                    field="capacity",
+                )
+            self.capacity = capacity_limit
+        if clear_cover:
+            self.cover_file_id = None
+        elif cover_file_id is not None:
+            self.cover_file_id = cover_file_id
+        self.touch(now)
+
+    @property
+    def lesson_count(self) -> int:
+        return sum(len(module.lessons) for module in self.modules)
+
+    def publish(self, now: datetime) -> None:
+        if self.status is CourseStatus.PUBLISHED:
+            return
+        if self.status is not CourseStatus.DRAFT:
+            raise Conflict(f"an {self.status.value} course cannot be published")
+        if self.lesson_count == 0:
+            raise Conflict("a course needs at least one lesson before it is published")
+        self.status = CourseStatus.PUBLISHED
+        self.published_at = now
+        self.touch(now)
+
+    def unpublish(self, now: datetime) -> None:
+        if self.status is CourseStatus.DRAFT:
+            return
+        if self.status is not CourseStatus.PUBLISHED:
+            raise Conflict(f"an {self.status.value} course cannot go back to draft")
+        self.status = CourseStatus.DRAFT
+        self.touch(now)
+
+    def archive(self, now: datetime) -> None:
+        if self.status is CourseStatus.ARCHIVED:
+            return
+        if self.status is not CourseStatus.PUBLISHED:
+            raise Conflict("only a published course can be archived")
+        self.status = CourseStatus.ARCHIVED
+        self.touch(now)
+
+    def check_deletable(self, has_enrollments: bool) -> None:
+        if self.status is not CourseStatus.DRAFT:
+            raise Conflict("only a draft course can be deleted; archive it instead")
+        if has_enrollments:
+            raise Conflict("a course with enrollments cannot be deleted")
+
+    def add_instructor(self, user: User, now: datetime) -> None:
+        if user.role is not Role.INSTRUCTOR:
+            raise RuleViolated("a co-instructor must have the instructor role", field="user_id")
+        if user.id in self.staff_ids:
+            return
+        if len(self.instructor_ids) >= CO_INSTRUCTORS_MAX:
+            raise RuleViolated(f"at most {CO_INSTRUCTORS_MAX} co-instructors", field="user_id")
+        self.instructor_ids.append(user.id)
+        self.touch(now)
+
+    def remove_instructor(self, user_id: str, now: datetime) -> None:
+        if user_id in self.instructor_ids:
+            self.instructor_ids.remove(user_id)
+            self.touch(now)
+
+    # --- modules and lessons -----------------------------------------------------------
+
+    def module(self, module_id: str) -> Module:
+        found = next((m for m in self.modules if m.id == module_id), None)
+        if found is None:
+            raise NotFound("no such module in this course")
+        return found
+
+    def position_of(self, module: Module) -> int:
+        return self.modules.index(module) + 1
+
+    def add_module(
+        self, module_id: str, title_text: str, summary_text: str, now: datetime
+    ) -> Module:
+        if len(self.modules) >= MODULES_MAX:
+            raise RuleViolated(f"a course holds at most {MODULES_MAX} modules", field="title")
+        module = Module(module_id, title(title_text), summary(summary_text))
+        self.modules.append(module)
+        self.touch(now)
+        return module
+
+    def edit_module(
+        self, module_id: str, now: datetime, *, title_text: str | None, summary_text: str | None
+    ) -> Module:
+        module = self.module(module_id)
+        if title_text is not None:
+            module.title = title(title_text)
+        if summary_text is not None:
+            module.summary = summary(summary_text)
+        self.touch(now)
+        return module
+
+    def remove_module(self, module_id: str, now: datetime) -> list[str]:
+        """Drop a module; the ids of the lessons that went with it."""
+        module = self.module(module_id)
+        self.modules.remove(module)
+        self.touch(now)
+        return [lesson.id for lesson in module.lessons]
+
+    def reorder_modules(self, module_ids: list[str], now: datetime) -> None:
+        permutation([m.id for m in self.modules], module_ids, "module_ids")
+        by_id = {m.id: m for m in self.modules}
+        self.modules = [by_id[i] for i in module_ids]
+        self.touch(now)
+
+    def add_lesson(self, module_id: str, lesson: LessonOutline, now: datetime) -> None:
+        module = self.module(module_id)
+        if len(module.lessons) >= LESSONS_PER_MODULE_MAX:
+            raise RuleViolated(
+                f"a module holds at most {LESSONS_PER_MODULE_MAX} lessons", field="title"
+            )
+        module.lessons.append(lesson)
+        self.touch(now)
+
+    def find_lesson(self, lesson_id: str) -> tuple[Module, LessonOutline] | None:
+        for module in self.modules:
+            lesson = module.lesson(lesson_id)
+            if lesson is not None:
+                return module, lesson
+        return None
+
+    def replace_lesson_outline(self, outline: LessonOutline, now: datetime) -> None:
+        found = self.find_lesson(outline.id)
+        if found is None:
+            raise NotFound("no such lesson")
+        module, old = found
+        module.lessons[module.lessons.index(old)] = outline
+        self.touch(now)
+
+    def remove_lesson(self, lesson_id: str, now: datetime) -> None:
+        found = self.find_lesson(lesson_id)
+        if found is None:
+            raise NotFound("no such lesson")
+        module, lesson = found
+        module.lessons.remove(lesson)
+        self.touch(now)
+
+    def reorder_lessons(self, module_id: str, lesson_ids: list[str], now: datetime) -> Module:
+        module = self.module(module_id)
+        permutation([lesson.id for lesson in module.lessons], lesson_ids, "lesson_ids")
+        by_id = {lesson.id: lesson for lesson in module.lessons}
+        module.lessons = [by_id[i] for i in lesson_ids]
+        self.touch(now)
+        return module
+
+    # --- catalog -----------------------------------------------------------------------
+
+    def catalog_terms(self) -> list[str]:
+        """Everything a catalog filter can ask for, as one list of prefixed terms: the words of
+        title, summary and tags (`kw:`), each tag, the level, the category and every staff id."""
+        text = " ".join([self.title, self.summary, *self.tags])
+        return list(
+            dict.fromkeys(
+                [
+                    *(f"kw:{w}" for w in words(text)),
+                    *(f"tag:{t}" for t in self.tags),
+                    f"level:{self.level.value}",
+                    *([f"cat:{fold(self.category)}"] if self.category else []),
+                    *(f"by:{i}" for i in self.staff_ids),
+                ]
+            )
+        )

@@ -1,0 +1,71 @@
+"""Lessons by id: reading a full lesson, editing and deleting it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from ocp.application.courses import LessonChanges
+from ocp.entrypoints.http.deps import CurrentUser, IfMatch, OptionalUser, etag
+from ocp.entrypoints.http.problems import responses
+from ocp.entrypoints.http.routers.courses import Courses
+from ocp.entrypoints.http.schemas.courses import LessonOut, LessonPatchIn
+
+router = APIRouter(prefix="/api/v1/lessons", tags=["lessons"])
+
+LessonId = Annotated[str, Path(max_length=64)]
+
+
+@router.get(
+    "/{lesson_id}",
+    response_model=LessonOut,
+    summary="A full lesson: for course staff, enrolled students, and anyone when it is a "
+    "preview of a published course",
+    responses=responses(401, 404),
+)
+async def get_lesson(
+    lesson_id: LessonId, user: OptionalUser, courses: Courses, response: Response
+) -> LessonOut:
+    lesson = await courses.get_lesson(user, lesson_id)
+    response.headers["ETag"] = etag(lesson.version)
+    return LessonOut.from_domain(lesson)
+
+
+@router.patch(
+    "/{lesson_id}",
+    response_model=LessonOut,
+    summary="Edit a lesson (course staff); honours If-Match",
+    responses=responses(401, 403, 404, 412, 422),
+)
+async def edit_lesson(
+    lesson_id: LessonId,
+    body: LessonPatchIn,
+    user: CurrentUser,
+    courses: Courses,
+    version: IfMatch,
+    response: Response,
+) -> LessonOut:
+    sent = body.model_fields_set
+    changes = LessonChanges(
+        title=body.title,
+        kind=body.kind,
+        body_markdown=body.body_markdown,
+        is_preview=body.is_preview,
+        **({"file_id": body.file_id} if "file_id" in sent else {}),
+        **({"duration_s": body.duration_s} if "duration_s" in sent else {}),
+    )
+    lesson = await courses.edit_lesson(user, lesson_id, changes, version)
+    response.headers["ETag"] = etag(lesson.version)
+    return LessonOut.from_domain(lesson)
+
+
+@router.delete(
+    "/{lesson_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a lesson (course staff)",
+    responses=responses(401, 403, 404),
+)
+async def delete_lesson(lesson_id: LessonId, user: CurrentUser, courses: Courses) -> Response:
+    await courses.delete_lesson(user, lesson_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,612 @@
+"""Files over HTTP on the in-memory adapters: uploads, the bad inputs, downloads with ranges
+and validators, who may read what, direct uploads, deletion."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from dependency_injector import providers
+
+from ocp.application.ports.files import CourseRelation
+from ocp.container import Container
+from ocp.domain.users import Role
+from ocp.entrypoints.http.app import create_app
+from tests.support import app_client, signed_up
+from tests.support import test_settings as settings_for
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(200))
+PDF = b"%PDF-1.7\n" + b"x" * 500 + b"\n%%EOF\n"
+TEXT = "Hello, wörld\n".encode() * 20
+BOUNDARY = "ocp-test-boundary-7MA4YWxkTrZu0gW"
+
+
+def multipart(*parts: tuple[str, bytes, dict[str, str] | None]) -> bytes:
+    """A multipart body from (name, value, extra disposition params) in the given order;
+    a part with a `filename` param is a file part."""
+    out = bytearray()
+    for name, value, params in parts:
+        disposition = f'form-data; name="{name}"'
+        for key, raw in (params or {}).items():
+            if key == "type":
+                continue
+            disposition += f'; {key}="{raw}"'
+        out += f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n".encode()
+        if params and "filename" in params:
+            out += b"Content-Type: " + params.get("type", "application/octet-stream").encode()
+            out += b"\r\n"
+        out += b"\r\n" + value + b"\r\n"
+    out += f"--{BOUNDARY}--\r\n".encode()
+    return bytes(out)
+
+
+def file_part(data: bytes, filename: str = "a.bin", declared: str = "application/octet-stream"):
+    return ("file", data, {"filename": filename, "type": declared})
+
+
+FORM = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+
+
+class FakeCourses:
+    """Course relations set by the test; `previews` are files of preview lessons."""
+
+    def __init__(self) -> None:
+        self.relations: dict[tuple[str, str | None], CourseRelation] = {}
+        self.published: set[str] = set()
+        self.previews: set[str] = set()
+
+    async def relation(self, course_id, user):
+        found = self.relations.get((course_id, user.id if user else None))
+        if found is not None:
+            return found
+        if user is not None and user.is_admin:
+            return CourseRelation.STAFF
+        return CourseRelation.VISITOR if course_id in self.published else CourseRelation.NONE
+
+    async def is_preview_material(self, course_id, file_id):
+        return file_id in self.previews
+
+    async def in_use_by(self, file):
+        return None
+
+
+class FakeUsage:
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    async def in_use_by(self, file):
+        return "a lesson" if file.id in self.used else None
+
+
+@pytest.fixture
+def courses(container: Container) -> FakeCourses:
+    fake = FakeCourses()
+    container.file_course_access.override(providers.Object(fake))
+    return fake
+
+
+@pytest.fixture
+def usage(container: Container) -> FakeUsage:
+    fake = FakeUsage()
+    container.file_usage.override(providers.Object(fake))
+    return fake
+
+
+async def upload(client, account, data, purpose="lesson_material", course_id=None, **kw):
+    parts = [file_part(data, kw.get("filename", "a.bin"), kw.get("declared", "x/y"))]
+    parts.append(("purpose", purpose.encode(), None))
+    if course_id:
+        parts.append(("course_id", course_id.encode(), None))
+    return await client.post(
+        "/api/v1/files", content=multipart(*parts), headers={**FORM, **account.auth}
+    )
+
+
+async def stored_keys(container: Container) -> set[str]:
+    return {info.key async for info in container.file_store().list_objects()}
+
+
+# --- uploads -------------------------------------------------------------------------------
+
+
+async def test_an_upload_answers_with_its_metadata_and_the_sniffed_type(client, container):
+    me = await signed_up(client, container)
+    response = await upload(
+        client, me, PNG, "avatar", filename="me.pdf", declared="application/pdf"
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["content_type"] == "image/png"  # the bytes decide, not the declaration
+    assert body["size"] == len(PNG)
+    assert body["sha256"] == hashlib.sha256(PNG).hexdigest()
+    assert (body["purpose"], body["owner_id"], body["course_id"]) == ("avatar", me.id, None)
+    assert body["filename"] == "me.pdf"
+    assert await stored_keys(container) == {body["id"]}
+
+
+async def test_fields_may_come_before_the_file(client, container, courses):
+    me = await signed_up(client, container, Role.INSTRUCTOR)
+    courses.relations[("c1", me.id)] = CourseRelation.STAFF
+    body = multipart(
+        ("course_id", b"c1", None), ("purpose", b"lesson_material", None), file_part(PDF)
+    )
+    response = await client.post("/api/v1/files", content=body, headers={**FORM, **me.auth})
+    assert response.status_code == 201, response.text
+    assert response.json()["course_id"] == "c1"
+    assert response.json()["content_type"] == "application/pdf"
+
+
+async def test_text_declared_as_png_is_not_an_avatar(client, container):
+    me = await signed_up(client, container)
+    response = await upload(client, me, TEXT, "avatar", filename="me.png", declared="image/png")
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+    assert await stored_keys(container) == set()
+    listed = await client.get("/api/v1/files", headers=me.auth)
+    assert listed.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\windows\\system32\\evil.png", "evil.png"),
+        ("/abs/path/.hidden", "hidden"),
+        ("a\x01b\x1bc\x7f.png", "abc.png"),
+        ("..", "file"),
+        ("ok\u202etxt.png", "oktxt.png"),  # right-to-left override: a format character
+    ],
+)
+async def test_filenames_lose_paths_and_control_characters(client, container, sent, kept):
+    me = await signed_up(client, container)
+    response = await upload(client, me, PNG, "avatar", filename=sent)
+    assert response.status_code == 201, response.text
+    assert response.json()["filename"] == kept
+    assert await stored_keys(container) == {response.json()["id"]}  # stored by id only
+
+
+async def test_a_long_filename_is_cut_keeping_its_extension(client, container):
+    me = await signed_up(client, container)
+    response = await upload(client, me, PNG, "avatar", filename="n" * 500 + ".png")
+    assert len(response.json()["filename"]) == 200
+    assert response.json()["filename"].endswith(".png")
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [file_part(PNG)],  # no purpose
+        [file_part(PNG), ("purpose", b"selfie", None)],
+        [file_part(PNG), ("purpose", b"avatar", None), ("owner_id", b"someone", None)],
+        [file_part(PNG), file_part(PNG), ("purpose", b"avatar", None)],
+        [file_part(PNG), ("purpose", b"avatar", None), ("course_id", b"c1", None)],
+        [file_part(PDF), ("purpose", b"lesson_material", None)],  # needs a course
+        [("purpose", b"avatar", None)],  # no file
+    ],
+)
+async def test_a_bad_form_is_refused_and_leaves_nothing(client, container, parts):
+    me = await signed_up(client, container)
+    response = await client.post(
+        "/api/v1/files", content=multipart(*parts), headers={**FORM, **me.auth}
+    )
+    assert response.status_code == 422, response.text
+    assert await stored_keys(container) == set()
+
+
+async def test_course_files_need_a_course_where_the_uploader_belongs(client, container, courses):
+    me = await signed_up(client, container)
+    refused = await upload(client, me, PDF, "lesson_material", "c1")
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"] == ["body", "course_id"]
+    courses.relations[("c1", me.id)] = CourseRelation.STUDENT
+    assert (await upload(client, me, PDF, "lesson_material", "c1")).status_code == 422
+    assert (await upload(client, me, PDF, "submission", "c1")).status_code == 201
+    assert (await upload(client, me, b"\x00\x01binary", "submission", "c1")).status_code == 415
+
+
+async def test_a_body_that_is_not_multipart_is_refused(client, container):
+    me = await signed_up(client, container)
+    response = await client.post("/api/v1/files", json={"purpose": "avatar"}, headers=me.auth)
+    assert response.status_code == 415
+
+
+async def test_uploading_needs_a_bearer_token(client):
+    body = multipart(file_part(PNG), ("purpose", b"avatar", None))
+    response = await client.post("/api/v1/files", content=body, headers=FORM)
+    assert response.status_code == 401
+
+
+@pytest.fixture
+async def small_limit(tmp_path: Path):
+    container = Container.for_settings(settings_for(tmp_path, max_upload_bytes=10_000))
+    async with app_client(container) as http:
+        yield http, container
+
+
+async def test_an_oversize_upload_is_refused_and_leaves_nothing(small_limit):
+    client, container = small_limit
+    me = await signed_up(client, container)
+    data = PNG + b"\x00" * 20_000
+
+    async def streamed():  # no Content-Length: the limit is enforced while streaming
+        body = multipart(file_part(data), ("purpose", b"avatar", None))
+        for offset in range(0, len(body), 4096):
+            yield body[offset : offset + 4096]
+
+    response = await client.post("/api/v1/files", content=streamed(), headers={**FORM, **me.auth})
+    assert response.status_code == 413
+    assert await stored_keys(container) == set()
+    exact = await upload(client, me, PNG + b"\x00" * (10_000 - len(PNG)), "avatar")
+    assert exact.status_code == 201
+
+
+async def test_a_declared_length_over_the_limit_is_refused_before_reading(small_limit):
+    client, container = small_limit
+    me = await signed_up(client, container)
+    body = multipart(file_part(PNG + b"\x00" * 2_000_000), ("purpose", b"avatar", None))
+    response = await client.post("/api/v1/files", content=body, headers={**FORM, **me.auth})
+    assert response.status_code == 413
+    assert await stored_keys(container) == set()
+
+
+@pytest.mark.parametrize("ending", ["disconnect", "error"])
+async def test_a_client_gone_mid_upload_leaves_no_record_and_no_object(tmp_path, ending):
+    container = Container.for_settings(settings_for(tmp_path, file_store="local"))
+    app = create_app(container)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            me = await signed_up(client, container)
+        body = multipart(file_part(PNG + b"\x00" * 3_000_000), ("purpose", b"avatar", None))
+        sent = body[:2_000_000]
+        messages = [
+            {"type": "http.request", "body": sent[i : i + 65_536], "more_body": True}
+            for i in range(0, len(sent), 65_536)
+        ]
+
+        async def receive():
+            if messages:
+                return messages.pop(0)
+            if ending == "error":
+                raise OSError("connection reset by peer")
+            return {"type": "http.disconnect"}
+
+        replies = []
+
+        async def send(message):
+            replies.append(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/api/v1/files",
+            "raw_path": b"/api/v1/files",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [
+                (b"host", b"testserver"),
+                (b"content-type", FORM["Content-Type"].encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"authorization", me.auth["Authorization"].encode()),
+            ],
+            "client": ("127.0.0.1", 5000),
+            "server": ("testserver", 80),
+            "state": {},
+        }
+        try:
+            await app(scope, receive, send)
+        except OSError:
+            pass  # a server would log it; what matters is what was left behind
+        assert not messages  # the upload really was under way
+        assert await stored_keys(container) == set()
+        drafts = list((tmp_path / "files" / "tmp").glob("*"))
+        assert drafts == []
+        page = await container.file_service().list_files(
+            await container.users().get(me.id), limit=10
+        )
+        assert page.items == []
+
+
+# --- downloads -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def material(client, container, courses):
+    teacher = await signed_up(client, container, Role.INSTRUCTOR)
+    courses.relations[("c1", teacher.id)] = CourseRelation.STAFF
+    data = (b"PK\x03\x04" + bytes(range(256)) * 4)[:1024]  # a ZIP archive
+    response = await upload(client, teacher, data, "lesson_material", "c1", filename="n.bin")
+    assert response.status_code == 201
+    return teacher, response.json(), data
+
+
+async def test_a_download_streams_the_content_with_its_headers(client, material):
+    teacher, file, data = material
+    response = await client.get(f"/api/v1/files/{file['id']}/content", headers=teacher.auth)
+    assert response.status_code == 200
+    assert response.content == data
+    assert response.headers["content-length"] == "1024"
+    assert response.headers["accept-ranges"] == "bytes"
+    assert response.headers["etag"] == f'"{file["sha256"]}"'
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "private"
+    assert response.headers["content-disposition"].startswith("attachment;")
+
+
+async def test_the_content_type_is_the_sniffed_one(client, container):
+    me = await signed_up(client, container)
+    file = (await upload(client, me, PNG, "avatar", declared="text/html")).json()
+    response = await client.get(f"/api/v1/files/{file['id']}/content")
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["content-disposition"].startswith("inline;")
+
+
+@pytest.mark.parametrize(
+    ("header", "start", "end"),
+    [
+        ("bytes=0-0", 0, 0),
+        ("bytes=10-19", 10, 19),
+        ("bytes=1000-", 1000, 1023),
+        ("bytes=-24", 1000, 1023),
+        ("bytes=1000-99999", 1000, 1023),
+        ("bytes=-5000", 0, 1023),
+    ],
+)
+async def test_a_range_gets_206_with_exactly_those_bytes(client, material, header, start, end):
+    teacher, file, data = material
+    response = await client.get(
+        f"/api/v1/files/{file['id']}/content", headers={**teacher.auth, "Range": header}
+    )
+    assert response.status_code == 206
+    assert response.content == data[start : end + 1]
+    assert response.headers["content-range"] == f"bytes {start}-{end}/1024"
+    assert response.headers["content-length"] == str(end - start + 1)
+
+
+@pytest.mark.parametrize(
+    "header", ["bytes=1024-", "bytes=5000-6000", "bytes=20-10", "bytes=abc", "bytes=-0", "bytes=-"]
+)
+async def test_invalid_or_past_the_end_ranges_get_416(client, material, header):
+    teacher, file, _ = material
+    response = await client.get(
+        f"/api/v1/files/{file['id']}/content", headers={**teacher.auth, "Range": header}
+    )
+    assert response.status_code == 416
+    assert response.headers["content-range"] == "bytes */1024"
+
+
+async def test_a_stale_if_range_gets_the_whole_content(client, material):
+    teacher, file, data = material
+    response = await client.get(
+        f"/api/v1/files/{file['id']}/content",
+        headers={**teacher.auth, "Range": "bytes=0-9", "If-Range": '"other"'},
+    )
+    assert response.status_code == 200 and response.content == data
+
+
+async def test_if_none_match_with_the_etag_gets_304(client, material):
+    teacher, file, _ = material
+    url = f"/api/v1/files/{file['id']}/content"
+    etag = (await client.get(url, headers=teacher.auth)).headers["etag"]
+    response = await client.get(url, headers={**teacher.auth, "If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response.headers["etag"] == etag
+    other = await client.get(url, headers={**teacher.auth, "If-None-Match": '"nope"'})
+    assert other.status_code == 200
+
+
+async def test_a_unicode_filename_gets_an_rfc6266_disposition(client, container):
+    me = await signed_up(client, container)
+    name = 'Résumé "final" €.pdf'
+    file = (await upload(client, me, PNG, "avatar", filename=name)).json()
+    response = await client.get(f"/api/v1/files/{file['id']}/content")
+    disposition = response.headers["content-disposition"]
+    assert "filename*=UTF-8''R%C3%A9sum%C3%A9%20%22final%22%20%E2%82%AC.pdf" in disposition
+    assert 'filename="Resume _final_ .pdf"' in disposition
+
+
+async def test_who_may_read_follows_from_the_purpose(client, container, courses, material):
+    teacher, file, _ = material
+    student = await signed_up(client, container)
+    stranger = await signed_up(client, container)
+    courses.published.add("c1")
+    courses.relations[("c1", student.id)] = CourseRelation.STUDENT
+    url = f"/api/v1/files/{file['id']}"
+    assert (await client.get(url, headers=student.auth)).status_code == 200
+    assert (await client.get(url + "/content", headers=student.auth)).status_code == 200
+    assert (await client.get(url, headers=stranger.auth)).status_code == 404
+    assert (await client.get(url + "/content")).status_code == 404
+    courses.previews.add(file["id"])  # now a preview lesson of the published course uses it
+    assert (await client.get(url + "/content")).status_code == 200
+
+
+async def test_another_users_private_file_is_not_found(client, container, courses):
+    owner, other = await signed_up(client, container), await signed_up(client, container)
+    courses.relations[("c1", owner.id)] = CourseRelation.STUDENT
+    courses.relations[("c1", other.id)] = CourseRelation.STUDENT
+    file = (await upload(client, owner, PDF, "submission", "c1")).json()
+    for path in ("", "/content"):
+        response = await client.get(f"/api/v1/files/{file['id']}{path}", headers=other.auth)
+        assert response.status_code == 404
+        assert response.json()["detail"] == "no such file"
+    missing = await client.get("/api/v1/files/doesnotexist", headers=other.auth)
+    assert missing.json() == {**response.json(), "instance": "/api/v1/files/doesnotexist"}
+    staff = await signed_up(client, container, Role.INSTRUCTOR)
+    courses.relations[("c1", staff.id)] = CourseRelation.STAFF
+    assert (await client.get(f"/api/v1/files/{file['id']}", headers=staff.auth)).status_code == 200
+
+
+async def test_covers_are_public_once_the_course_is_published(client, container, courses):
+    teacher = await signed_up(client, container, Role.INSTRUCTOR)
+    courses.relations[("c1", teacher.id)] = CourseRelation.STAFF
+    file = (await upload(client, teacher, PNG, "course_cover", "c1")).json()
+    url = f"/api/v1/files/{file['id']}/content"
+    assert (await client.get(url)).status_code == 404
+    courses.published.add("c1")
+    assert (await client.get(url)).status_code == 200
+
+
+# --- listing, avatars, deletion ------------------------------------------------------------
+
+
+async def test_listing_shows_only_the_callers_files_page_by_page(client, container):
+    me, other = await signed_up(client, container), await signed_up(client, container)
+    ids = [(await upload(client, me, PNG, "avatar")).json()["id"] for _ in range(3)]
+    await upload(client, other, PNG, "avatar")
+    first = await client.get("/api/v1/files?limit=2", headers=me.auth)
+    assert [f["id"] for f in first.json()["items"]] == ids[::-1][:2]
+    assert 'rel="next"' in first.headers["link"]
+    second = await client.get(
+        f"/api/v1/files?limit=2&cursor={first.json()['next_cursor']}", headers=me.auth
+    )
+    assert [f["id"] for f in second.json()["items"]] == [ids[0]]
+    assert second.json()["next_cursor"] is None
+    filtered = await client.get("/api/v1/files?purpose=submission", headers=me.auth)
+    assert filtered.json()["items"] == []
+    assert (await client.get("/api/v1/files?cursor=%%%", headers=me.auth)).status_code in (
+        400,
+        422,
+    )
+
+
+async def test_an_avatar_must_be_ones_own_avatar_file(client, container, courses):
+    me, other = await signed_up(client, container), await signed_up(client, container)
+    mine = (await upload(client, me, PNG, "avatar")).json()["id"]
+    theirs = (await upload(client, other, PNG, "avatar")).json()["id"]
+    ok = await client.patch("/api/v1/users/me", json={"avatar_file_id": mine}, headers=me.auth)
+    assert ok.status_code == 200 and ok.json()["avatar_file_id"] == mine
+    refused = await client.patch(
+        "/api/v1/users/me", json={"avatar_file_id": theirs}, headers=me.auth
+    )
+    assert refused.status_code == 422
+
+
+async def test_the_owner_deletes_a_file_and_its_content(client, container, usage):
+    me, other = await signed_up(client, container), await signed_up(client, container)
+    file = (await upload(client, me, PNG, "avatar")).json()
+    assert (
+        await client.delete(f"/api/v1/files/{file['id']}", headers=other.auth)
+    ).status_code == 403
+    usage.used.add(file["id"])
+    assert (await client.delete(f"/api/v1/files/{file['id']}", headers=me.auth)).status_code == 409
+    usage.used.clear()
+    assert (await client.delete(f"/api/v1/files/{file['id']}", headers=me.auth)).status_code == 204
+    assert (await client.get(f"/api/v1/files/{file['id']}", headers=me.auth)).status_code == 404
+    assert await stored_keys(container) == set()
+
+
+async def test_an_admin_may_delete_anyones_file(client, container, courses):
+    owner = await signed_up(client, container)
+    courses.relations[("c1", owner.id)] = CourseRelation.STUDENT
+    admin = await signed_up(client, container, Role.ADMIN)
+    file = (await upload(client, owner, PDF, "submission", "c1")).json()
+    stranger = await signed_up(client, container)
+    url = f"/api/v1/files/{file['id']}"
+    assert (await client.delete(url, headers=stranger.auth)).status_code == 404
+    assert (await client.delete(url, headers=admin.auth)).status_code == 204
+
+
+# --- direct uploads ------------------------------------------------------------------------
+
+
+async def start_direct(client, account, size, purpose="avatar", **extra):
+    body = {"filename": "big.png", "size": size, "content_type": "image/png", "purpose": purpose}
+    return await client.post("/api/v1/files/uploads", json={**body, **extra}, headers=account.auth)
+
+
+async def test_a_direct_upload_to_the_apis_own_url_end_to_end(client, container):
+    me = await signed_up(client, container)
+    started = await start_direct(client, me, len(PNG))
+    assert started.status_code == 201, started.text
+    ticket = started.json()
+    assert ticket["method"] == "PUT"
+    assert ticket["url"].startswith("http://testserver/api/v1/files/uploads/")
+    complete = f"/api/v1/files/uploads/{ticket['upload_id']}/complete"
+    assert (await client.post(complete, headers=me.auth)).status_code == 409  # nothing yet
+    put = await client.put(ticket["url"], content=PNG, headers=ticket["headers"])
+    assert put.status_code == 204, put.text
+    done = await client.post(complete, headers=me.auth)
+    assert done.status_code == 201, done.text
+    file = done.json()
+    assert (file["size"], file["content_type"], file["filename"]) == (
+        len(PNG),
+        "image/png",
+        "big.png",
+    )
+    assert file["sha256"] == hashlib.sha256(PNG).hexdigest()
+    content = await client.get(f"/api/v1/files/{file['id']}/content")
+    assert content.content == PNG
+    assert (await client.post(complete, headers=me.auth)).status_code == 404  # once only
+
+
+async def test_a_direct_upload_needs_its_token_and_its_owner(client, container):
+    me, other = await signed_up(client, container), await signed_up(client, container)
+    ticket = (await start_direct(client, me, len(PNG))).json()
+    wrong = {**ticket["headers"], "X-Upload-Token": "guess"}
+    assert (await client.put(ticket["url"], content=PNG, headers=wrong)).status_code == 404
+    await client.put(ticket["url"], content=PNG, headers=ticket["headers"])
+    complete = f"/api/v1/files/uploads/{ticket['upload_id']}/complete"
+    assert (await client.post(complete, headers=other.auth)).status_code == 404
+
+
+async def test_a_direct_upload_gets_no_more_than_it_announced(client, container):
+    me = await signed_up(client, container)
+    ticket = (await start_direct(client, me, 100)).json()
+    too_much = await client.put(ticket["url"], content=PNG, headers=ticket["headers"])
+    assert too_much.status_code == 413
+    assert await stored_keys(container) == set()
+    await client.put(ticket["url"], content=PNG[:50], headers=ticket["headers"])
+    complete = f"/api/v1/files/uploads/{ticket['upload_id']}/complete"
+    assert (await client.post(complete, headers=me.auth)).status_code == 409
+
+
+async def test_a_direct_upload_of_the_wrong_type_is_refused_on_completion(client, container):
+    me = await signed_up(client, container)
+    ticket = (await start_direct(client, me, len(TEXT))).json()
+    await client.put(ticket["url"], content=TEXT, headers=ticket["headers"])
+    complete = f"/api/v1/files/uploads/{ticket['upload_id']}/complete"
+    assert (await client.post(complete, headers=me.auth)).status_code == 415
+    assert await stored_keys(container) == set()
+
+
+async def test_a_direct_upload_is_checked_before_it_starts(small_limit):
+    client, container = small_limit
+    me = await signed_up(client, container)
+    assert (await start_direct(client, me, 10_001)).status_code == 413
+    assert (await start_direct(client, me, 10, purpose="selfie")).status_code == 422
+    assert (await start_direct(client, me, 10, role="admin")).status_code == 422
+
+
+async def test_a_direct_upload_on_the_disk_store_end_to_end(tmp_path):
+    container = Container.for_settings(settings_for(tmp_path, file_store="local"))
+    async with app_client(container) as client:
+        me = await signed_up(client, container)
+        data = PDF * 1000
+        ticket = (await start_direct(client, me, len(data), purpose="avatar")).json()
+        await client.put(ticket["url"], content=data, headers=ticket["headers"])
+        complete = f"/api/v1/files/uploads/{ticket['upload_id']}/complete"
+        assert (await client.post(complete, headers=me.auth)).status_code == 415  # a PDF avatar
+        ticket = (await start_direct(client, me, len(PNG))).json()
+        await client.put(ticket["url"], content=PNG, headers=ticket["headers"])
+        done = await client.post(
+            f"/api/v1/files/uploads/{ticket['upload_id']}/complete", headers=me.auth
+        )
+        assert done.status_code == 201
+        got = await client.get(
+            f"/api/v1/files/{done.json()['id']}/content", headers={"Range": "bytes=0-7"}
+        )
+        assert got.status_code == 206 and got.content == PNG[:8]
+        stored = [p.name for p in (tmp_path / "files" / "objects").rglob("*") if p.is_file()]
+        assert stored == [f"up-{ticket['upload_id']}"]
+
+
+async def test_the_file_store_is_part_of_readiness(client):
+    response = await client.get("/readyz")
+    assert json.loads(response.content)["checks"]["file_store"] == "ok"
