@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/ocp serve
+	OCP_DEMO_SEED=$${OCP_DEMO_SEED:-true} $(BIN)/ocp serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check ocp tests bench
