@@ -214,20 +214,13 @@ class IdentityService:
         user = await self._users.get_by_email(key)
         if user is None or not user.is_active:
             return
-        token = await self._issue_one_time(
-            OneTimePurpose.PASSWORD_RESET, user, self._policy.password_reset_ttl_s
-        )
-        await self._mailer.send(
-            MailMessage(
-                to=str(user.email),
-                subject="Reset your OCP password",
-                text=_mail_text(
-                    "Someone asked to reset the password of your OCP account.",
-                    self._policy.password_reset_url,
-                    token,
-                    self._policy.password_reset_ttl_s,
-                ),
-            )
+        await self._mail_one_time(
+            OneTimePurpose.PASSWORD_RESET,
+            user,
+            subject="Reset your OCP password",
+            intro="Someone asked to reset the password of your OCP account.",
+            url_template=self._policy.password_reset_url,
+            ttl_s=self._policy.password_reset_ttl_s,
         )
 
     async def confirm_password_reset(self, token: str, new_password: str) -> None:
@@ -244,20 +237,13 @@ class IdentityService:
     async def request_email_verification(self, actor: User) -> None:
         if actor.email_verified:
             return
-        token = await self._issue_one_time(
-            OneTimePurpose.EMAIL_VERIFICATION, actor, self._policy.email_verification_ttl_s
-        )
-        await self._mailer.send(
-            MailMessage(
-                to=str(actor.email),
-                subject="Confirm your OCP email address",
-                text=_mail_text(
-                    "Please confirm that this address belongs to your OCP account.",
-                    self._policy.email_verification_url,
-                    token,
-                    self._policy.email_verification_ttl_s,
-                ),
-            )
+        await self._mail_one_time(
+            OneTimePurpose.EMAIL_VERIFICATION,
+            actor,
+            subject="Confirm your OCP email address",
+            intro="Please confirm that this address belongs to your OCP account.",
+            url_template=self._policy.email_verification_url,
+            ttl_s=self._policy.email_verification_ttl_s,
         )
 
     async def confirm_email_verification(self, token: str) -> None:
@@ -266,13 +252,29 @@ class IdentityService:
         user.verify_email(self._clock.now())
         await self._users.update(user, version)
 
-    async def _issue_one_time(self, purpose: OneTimePurpose, user: User, ttl_s: int) -> str:
-        # One outstanding token per purpose: asking again invalidates the earlier mail's link.
+    async def _mail_one_time(
+        self,
+        purpose: OneTimePurpose,
+        user: User,
+        *,
+        subject: str,
+        intro: str,
+        url_template: str,
+        ttl_s: int,
+    ) -> None:
+        """Issue a single-use token and mail it. One outstanding token per purpose: asking
+        again invalidates the earlier mail's link."""
         await self._one_time.discard_user(purpose, user.id)
         token, token_hash = self._tokens.new_secret_token()
         expires_at = self._clock.now() + timedelta(seconds=ttl_s)
         await self._one_time.add(purpose, token_hash, user.id, expires_at)
-        return token
+        await self._mailer.send(
+            MailMessage(
+                to=str(user.email),
+                subject=subject,
+                text=_mail_text(intro, url_template, token, ttl_s),
+            )
+        )
 
     async def _consume(self, purpose: OneTimePurpose, token: str) -> User:
         user_id = await self._one_time.consume(
