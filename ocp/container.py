@@ -32,6 +32,13 @@ from ocp.adapters.memory.identity import (
     InMemoryRefreshTokenStore,
     InMemoryUserRepository,
 )
+from ocp.adapters.memory.learning import (
+    InMemoryAssignmentRepository,
+    InMemoryCourseCounters,
+    InMemoryEnrollmentRepository,
+    InMemoryReviewRepository,
+    InMemorySubmissionRepository,
+)
 from ocp.adapters.mongo.courses import (
     MongoCourseRepository,
     MongoEnrollments,
@@ -45,6 +52,13 @@ from ocp.adapters.mongo.identity import (
     MongoOneTimeTokenStore,
     MongoRefreshTokenStore,
     MongoUserRepository,
+)
+from ocp.adapters.mongo.learning import (
+    MongoAssignmentRepository,
+    MongoCourseCounters,
+    MongoEnrollmentRepository,
+    MongoReviewRepository,
+    MongoSubmissionRepository,
 )
 from ocp.adapters.security.passwords import BcryptPasswordHasher
 from ocp.adapters.security.tokens import JwtTokenIssuer
@@ -63,6 +77,13 @@ from ocp.application.files import (
     OwnCourseFiles,
 )
 from ocp.application.identity import IdentityPolicy, IdentityService
+from ocp.application.learning import (
+    AssignmentService,
+    EnrollmentService,
+    GradedSubmissionFiles,
+    ReviewService,
+    SubmissionFiles,
+)
 from ocp.settings import Settings
 
 log = logging.getLogger("ocp")
@@ -77,7 +98,7 @@ def _mongo_client(settings: Settings) -> AsyncMongoClient[dict[str, Any]]:
         serverSelectionTimeoutMS=settings.mongodb_timeout_ms,
         retryWrites=True,
         retryReads=True,
-        appname=settings.mongodb_appname,
+        appname="ocp",
     )
 
 
@@ -279,6 +300,66 @@ class Container(containers.DeclarativeContainer):
     avatar_files = providers.Singleton(OwnAvatarFiles, file_records)
     course_files = providers.Singleton(OwnCourseFiles, file_records)
 
+    # --- learning (issue 5) -----------------------------------------------------------------
+    # `enrollment_records` writes the `enrollments` collection `enrollments` above reads.
+    enrollment_records = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryEnrollmentRepository, enrollments),
+        mongo=providers.Singleton(MongoEnrollmentRepository, mongo_database),
+    )
+    course_counters = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryCourseCounters, courses),
+        mongo=providers.Singleton(MongoCourseCounters, mongo_database),
+    )
+    assignments = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryAssignmentRepository),
+        mongo=providers.Singleton(MongoAssignmentRepository, mongo_database),
+    )
+    submissions = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemorySubmissionRepository),
+        mongo=providers.Singleton(MongoSubmissionRepository, mongo_database),
+    )
+    reviews = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryReviewRepository),
+        mongo=providers.Singleton(MongoReviewRepository, mongo_database),
+    )
+    submission_files = providers.Singleton(SubmissionFiles, file_records)
+    graded_submission_files = providers.Singleton(GradedSubmissionFiles, submissions)
+    enrollment_service = providers.Factory(
+        EnrollmentService,
+        courses=courses,
+        lessons=lessons,
+        enrollments=enrollment_records,
+        counters=course_counters,
+        users=users,
+        clock=clock,
+        ids=ids,
+    )
+    assignment_service = providers.Factory(
+        AssignmentService,
+        courses=courses,
+        enrollments=enrollment_records,
+        assignments=assignments,
+        submissions=submissions,
+        files=submission_files,
+        users=users,
+        clock=clock,
+        ids=ids,
+    )
+    review_service = providers.Factory(
+        ReviewService,
+        courses=courses,
+        enrollments=enrollment_records,
+        reviews=reviews,
+        counters=course_counters,
+        clock=clock,
+        ids=ids,
+    )
+
     @classmethod
     def for_settings(cls, settings: Settings) -> Container:
         container = cls()
@@ -291,6 +372,8 @@ class Container(containers.DeclarativeContainer):
 Container.identity_service.add_kwargs(avatar_files=Container.avatar_files)
 Container.course_service.add_kwargs(files=Container.course_files)
 Container.readiness_checks.add_kwargs(file_store=Container.file_store)
+# learning (issue 5): a file attached to a graded submission cannot be deleted.
+Container.file_usage.add_args(Container.graded_submission_files)
 
 
 def mongo_index_owners(container: Container) -> list[Any]:
@@ -307,6 +390,12 @@ def mongo_index_owners(container: Container) -> list[Any]:
         # files (issue 4)
         container.file_records(),
         container.upload_sessions(),
+        # learning (issue 5)
+        container.enrollment_records(),
+        container.course_counters(),
+        container.assignments(),
+        container.submissions(),
+        container.reviews(),
     ]
 
 

@@ -16,11 +16,14 @@ from ocp.container import Container
 from ocp.entrypoints.http import problems
 from ocp.entrypoints.http.middleware import JsonBodyLimit, RequestContext
 from ocp.entrypoints.http.routers import (
+    assignments,
     auth,
     courses,
+    enrollments,
     files,
     lessons,
     ops,
+    reviews,
     users,
 )
 from ocp.entrypoints.http.schemas.common import Problem
@@ -38,6 +41,10 @@ ROUTERS = [
     lessons.router,
     # files (issue 4)
     files.router,
+    # learning (issue 5)
+    enrollments.router,
+    assignments.router,
+    reviews.router,
 ]
 
 

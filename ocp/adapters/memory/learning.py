@@ -1,0 +1,272 @@
+"""In-memory learning stores: enrollments, course counters, assignments, submissions, reviews.
+
+Same semantics as the MongoDB ones (uniqueness, ordering, conditional updates); every method
+finishes without yielding to the event loop, so each is atomic as a single document update is.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ocp.adapters.memory.courses import InMemoryCourseRepository, InMemoryEnrollments
+from ocp.application.ports.learning import CourseCard
+from ocp.domain.courses import Course, CourseStatus
+from ocp.domain.errors import Conflict, NotFound, StaleVersion
+from ocp.domain.learning import Assignment, Enrollment, Review, Submission, rating_average
+
+
+class InMemoryEnrollmentRepository:
+    """Keeps the courses capability's `InMemoryEnrollments` lookup in step, as both read the
+    one `enrollments` collection in MongoDB."""
+
+    def __init__(self, lookup: InMemoryEnrollments | None = None) -> None:
+        self._by_pair: dict[tuple[str, str], Enrollment] = {}
+        self._lookup = lookup or InMemoryEnrollments()
+
+    async def add(self, enrollment: Enrollment) -> None:
+        pair = (enrollment.course_id, enrollment.user_id)
+        if pair in self._by_pair:
+            raise Conflict("this student is enrolled already")
+        self._by_pair[pair] = copy.deepcopy(enrollment)
+        self._lookup.enroll(*pair)
+
+    async def find(self, course_id: str, user_id: str) -> Enrollment | None:
+        found = self._by_pair.get((course_id, user_id))
+        return copy.deepcopy(found) if found else None
+
+    async def save_progress(self, enrollment: Enrollment, expected_version: int) -> None:
+        stored = self._by_pair.get((enrollment.course_id, enrollment.user_id))
+        if stored is None or stored.id != enrollment.id:
+            raise NotFound("no such enrollment")
+        if stored.version != expected_version:
+            raise StaleVersion("the progress changed meanwhile")
+        stored.completed_lesson_ids = list(enrollment.completed_lesson_ids)
+        stored.completed_at = enrollment.completed_at
+        stored.version = enrollment.version
+
+    async def remove(self, course_id: str, user_id: str) -> bool:
+        removed = self._by_pair.pop((course_id, user_id), None) is not None
+        self._lookup.unenroll(course_id, user_id)
+        return removed
+
+    async def list_course(
+        self, course_id: str, after_id: str | None, limit: int
+    ) -> list[Enrollment]:
+        rows = sorted(
+            (e for (c, _), e in self._by_pair.items() if c == course_id),
+            key=lambda e: e.id,
+        )
+        return [copy.deepcopy(e) for e in rows if after_id is None or e.id > after_id][:limit]
+
+    async def list_user(self, user_id: str, after_id: str | None, limit: int) -> list[Enrollment]:
+        rows = sorted(
+            (e for (_, u), e in self._by_pair.items() if u == user_id), key=lambda e: e.id
+        )
+        return [copy.deepcopy(e) for e in rows if after_id is None or e.id > after_id][:limit]
+
+    async def enrolled_among(self, course_id: str, user_ids: list[str]) -> set[str]:
+        return {u for u in user_ids if (course_id, u) in self._by_pair}
+
+
+class InMemoryCourseCounters:
+    def __init__(self, courses: InMemoryCourseRepository) -> None:
+        self._courses = courses
+
+    async def _apply(self, course_id: str, change: str, amount: int = 0, count: int = 0) -> bool:
+        current = await self._courses.get(course_id)
+        if current is None:
+            return False
+        if change == "seat+":
+            if current.status is not CourseStatus.PUBLISHED or (
+                current.capacity is not None and current.enrolled_count >= current.capacity
+            ):
+                return False
+            current.enrolled_count += 1
+        elif change == "seat-":
+            if current.enrolled_count <= 0:
+                return False
+            current.enrolled_count -= 1
+        else:
+            current.rating_sum += amount
+            current.rating_count += count
+            current.rating_avg = rating_average(current.rating_sum, current.rating_count)
+        version = current.version
+        current.version += 1
+        await self._courses.update(current, version)
+        return True
+
+    async def take_seat(self, course: Course) -> bool:
+        return await self._apply(course.id, "seat+")
+
+    async def give_back_seat(self, course: Course) -> None:
+        await self._apply(course.id, "seat-")
+
+    async def add_rating(self, course: Course, rating_delta: int, count_delta: int) -> None:
+        await self._apply(course.id, "rating", rating_delta, count_delta)
+
+    async def cards(self, course_ids: list[str]) -> dict[str, CourseCard]:
+        found = {}
+        for course_id in dict.fromkeys(course_ids):
+            course = await self._courses.get(course_id)
+            if course is not None:
+                lessons = [lesson.id for m in course.modules for lesson in m.lessons]
+                found[course.id] = CourseCard(course.id, course.slug, course.title, lessons)
+        return found
+
+
+class InMemoryAssignmentRepository:
+    def __init__(self) -> None:
+        self._by_id: dict[str, Assignment] = {}
+
+    async def add(self, assignment: Assignment) -> None:
+        if assignment.id in self._by_id:
+            raise Conflict("this assignment exists already")
+        self._by_id[assignment.id] = copy.deepcopy(assignment)
+
+    async def get(self, assignment_id: str) -> Assignment | None:
+        found = self._by_id.get(assignment_id)
+        return copy.deepcopy(found) if found else None
+
+    async def update(self, assignment: Assignment, expected_version: int) -> None:
+        stored = self._by_id.get(assignment.id)
+        if stored is None:
+            raise NotFound("no such assignment")
+        if stored.version != expected_version:
+            raise StaleVersion("the assignment was changed since you read it; read it again")
+        self._by_id[assignment.id] = copy.deepcopy(assignment)
+
+    async def delete(self, assignment_id: str) -> None:
+        self._by_id.pop(assignment_id, None)
+
+    async def list_course(
+        self, course_id: str, after_id: str | None, limit: int
+    ) -> list[Assignment]:
+        rows = sorted(
+            (a for a in self._by_id.values() if a.course_id == course_id), key=lambda a: a.id
+        )
+        return [copy.deepcopy(a) for a in rows if after_id is None or a.id > after_id][:limit]
+
+
+class InMemorySubmissionRepository:
+    def __init__(self) -> None:
+        self._by_id: dict[str, Submission] = {}
+
+    def _attempts(self, assignment_id: str, user_id: str) -> list[Submission]:
+        return sorted(
+            (
+                s
+                for s in self._by_id.values()
+                if s.assignment_id == assignment_id and s.user_id == user_id
+            ),
+            key=lambda s: s.attempt,
+        )
+
+    async def add(self, submission: Submission) -> None:
+        earlier = self._attempts(submission.assignment_id, submission.user_id)
+        if submission.id in self._by_id or any(s.attempt == submission.attempt for s in earlier):
+            raise Conflict("this attempt exists already")
+        stored = copy.deepcopy(submission)
+        stored.is_latest = all(s.attempt < submission.attempt for s in earlier)
+        for s in earlier:
+            if s.attempt < submission.attempt:
+                s.is_latest = False
+        self._by_id[submission.id] = stored
+        submission.is_latest = stored.is_latest
+
+    async def get(self, submission_id: str) -> Submission | None:
+        found = self._by_id.get(submission_id)
+        return copy.deepcopy(found) if found else None
+
+    async def last_attempt(self, assignment_id: str, user_id: str) -> int:
+        attempts = self._attempts(assignment_id, user_id)
+        return attempts[-1].attempt if attempts else 0
+
+    async def save_grade(self, submission: Submission, expected_version: int) -> None:
+        stored = self._by_id.get(submission.id)
+        if stored is None:
+            raise NotFound("no such submission")
+        if not stored.is_latest:
+            raise Conflict("a newer attempt exists; grade the latest one")
+        if stored.version != expected_version:
+            raise StaleVersion("the submission was graded meanwhile; read it again")
+        stored.points = submission.points
+        stored.feedback = submission.feedback
+        stored.graded_at = submission.graded_at
+        stored.grader_id = submission.grader_id
+        stored.version = submission.version
+
+    async def list_attempts(
+        self, assignment_id: str, user_id: str, after_attempt: int | None, limit: int
+    ) -> list[Submission]:
+        rows = self._attempts(assignment_id, user_id)
+        return [
+            copy.deepcopy(s) for s in rows if after_attempt is None or s.attempt > after_attempt
+        ][:limit]
+
+    async def list_latest(
+        self, assignment_id: str, after_user_id: str | None, limit: int
+    ) -> list[Submission]:
+        rows = sorted(
+            (s for s in self._by_id.values() if s.assignment_id == assignment_id and s.is_latest),
+            key=lambda s: s.user_id,
+        )
+        return [
+            copy.deepcopy(s) for s in rows if after_user_id is None or s.user_id > after_user_id
+        ][:limit]
+
+    async def latest_in_course(
+        self, course_id: str, user_id: str | None = None
+    ) -> list[Submission]:
+        return [
+            copy.deepcopy(s)
+            for s in self._by_id.values()
+            if s.course_id == course_id
+            and s.is_latest
+            and (user_id is None or s.user_id == user_id)
+        ]
+
+    async def has_any(self, assignment_id: str) -> bool:
+        return any(s.assignment_id == assignment_id for s in self._by_id.values())
+
+    async def highest_points(self, assignment_id: str) -> float | None:
+        points = [
+            s.points
+            for s in self._by_id.values()
+            if s.assignment_id == assignment_id and s.points is not None
+        ]
+        return max(points) if points else None
+
+    async def graded_uses_file(self, file_id: str) -> bool:
+        return any(s.is_graded and file_id in s.file_ids for s in self._by_id.values())
+
+
+class InMemoryReviewRepository:
+    def __init__(self) -> None:
+        self._by_pair: dict[tuple[str, str], Review] = {}
+
+    async def add(self, review: Review) -> None:
+        pair = (review.course_id, review.user_id)
+        if pair in self._by_pair:
+            raise Conflict("this student reviewed this course already")
+        self._by_pair[pair] = copy.deepcopy(review)
+
+    async def find(self, course_id: str, user_id: str) -> Review | None:
+        found = self._by_pair.get((course_id, user_id))
+        return copy.deepcopy(found) if found else None
+
+    async def update(self, review: Review, expected_version: int) -> None:
+        pair = (review.course_id, review.user_id)
+        stored = self._by_pair.get(pair)
+        if stored is None:
+            raise NotFound("no such review")
+        if stored.version != expected_version:
+            raise StaleVersion("the review was changed meanwhile")
+        self._by_pair[pair] = copy.deepcopy(review)
+
+    async def list_course(self, course_id: str, before_id: str | None, limit: int) -> list[Review]:
+        rows = sorted(
+            (r for (c, _), r in self._by_pair.items() if c == course_id),
+            key=lambda r: r.id,
+            reverse=True,
+        )
+        return [copy.deepcopy(r) for r in rows if before_id is None or r.id < before_id][:limit]

@@ -1,0 +1,197 @@
+"""MongoDB enrollments (the collection the courses capability's lookup reads) and the
+course counters they move: seats and ratings, each one atomic update on the course."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from ocp.adapters.mongo.courses import SORT_FIELDS
+from ocp.adapters.mongo.errors import translate_errors
+from ocp.application.ports.courses import CatalogSort, catalog_key
+from ocp.application.ports.learning import CourseCard
+from ocp.domain.courses import Course, CourseStatus
+from ocp.domain.errors import Conflict, NotFound, StaleVersion
+from ocp.domain.learning import Enrollment, rating_average
+
+Doc = dict[str, Any]
+
+
+def enrollment_to_doc(e: Enrollment) -> Doc:
+    return {
+        "_id": e.id,
+        "course_id": e.course_id,
+        "user_id": e.user_id,
+        "enrolled_at": e.enrolled_at,
+        "completed_lesson_ids": e.completed_lesson_ids,
+        "completed_at": e.completed_at,
+        "version": e.version,
+    }
+
+
+def _enrollment_from_doc(doc: Doc) -> Enrollment:
+    return Enrollment(
+        id=doc["_id"],
+        course_id=doc["course_id"],
+        user_id=doc["user_id"],
+        enrolled_at=doc["enrolled_at"],
+        completed_lesson_ids=list(doc.get("completed_lesson_ids", [])),
+        completed_at=doc.get("completed_at"),
+        version=doc.get("version", 1),
+    )
+
+
+@translate_errors
+class MongoEnrollmentRepository:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self._enrollments = db["enrollments"]
+
+    async def ensure_indexes(self) -> None:
+        # The same unique index the courses capability's lookup declares: one per student.
+        await self._enrollments.create_index(
+            [("course_id", ASCENDING), ("user_id", ASCENDING)], unique=True, name="course_user"
+        )
+        # Roster and "my courses" pages: equality on the owner, then the keyset range on _id.
+        await self._enrollments.create_index(
+            [("course_id", ASCENDING), ("_id", ASCENDING)], name="course_id_page"
+        )
+        await self._enrollments.create_index(
+            [("user_id", ASCENDING), ("_id", ASCENDING)], name="user_id_page"
+        )
+
+    async def add(self, enrollment: Enrollment) -> None:
+        try:
+            await self._enrollments.insert_one(enrollment_to_doc(enrollment))
+        except DuplicateKeyError:
+            raise Conflict("this student is enrolled already") from None
+
+    async def find(self, course_id: str, user_id: str) -> Enrollment | None:
+        doc = await self._enrollments.find_one({"course_id": course_id, "user_id": user_id})
+        return _enrollment_from_doc(doc) if doc else None
+
+    async def save_progress(self, enrollment: Enrollment, expected_version: int) -> None:
+        result = await self._enrollments.update_one(
+            {"_id": enrollment.id, "version": expected_version},
+            {
+                "$set": {
+                    "completed_lesson_ids": enrollment.completed_lesson_ids,
+                    "completed_at": enrollment.completed_at,
+                    "version": enrollment.version,
+                }
+            },
+        )
+        if result.matched_count == 0:
+            if await self._enrollments.count_documents({"_id": enrollment.id}, limit=1) == 0:
+                raise NotFound("no such enrollment")
+            raise StaleVersion("the progress changed meanwhile")
+
+    async def remove(self, course_id: str, user_id: str) -> bool:
+        result = await self._enrollments.delete_one({"course_id": course_id, "user_id": user_id})
+        return result.deleted_count == 1
+
+    async def _page(self, where: Doc, after_id: str | None, limit: int) -> list[Enrollment]:
+        if after_id is not None:
+            where["_id"] = {"$gt": after_id}
+        cursor = self._enrollments.find(where).sort("_id", ASCENDING).limit(limit)
+        return [_enrollment_from_doc(doc) async for doc in cursor]
+
+    async def list_course(
+        self, course_id: str, after_id: str | None, limit: int
+    ) -> list[Enrollment]:
+        return await self._page({"course_id": course_id}, after_id, limit)
+
+    async def list_user(self, user_id: str, after_id: str | None, limit: int) -> list[Enrollment]:
+        return await self._page({"user_id": user_id}, after_id, limit)
+
+    async def enrolled_among(self, course_id: str, user_ids: list[str]) -> set[str]:
+        if not user_ids:
+            return set()
+        cursor = self._enrollments.find(
+            {"course_id": course_id, "user_id": {"$in": list(dict.fromkeys(user_ids))}},
+            {"user_id": 1},
+        )
+        return {doc["user_id"] async for doc in cursor}
+
+
+# --- course counters -----------------------------------------------------------------------
+
+_POPULAR = SORT_FIELDS[CatalogSort.POPULAR]
+_RATING = SORT_FIELDS[CatalogSort.RATING]
+
+
+@translate_errors
+class MongoCourseCounters:
+    """Counters on the course document. Each is one atomic `$inc` (a seat only while the
+    course is published and below capacity, checked by the same update), then a `$set` of the
+    catalog key derived from it, guarded by the counter value it was derived from: when two
+    changes race, the key of whichever ran last is the one that stays. Both bump the version,
+    so a course edit read before them fails its version check instead of undoing them."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self._courses = db["courses"]
+
+    async def ensure_indexes(self) -> None:
+        """The courses capability declares the indexes of `courses`."""
+
+    async def _move_seats(self, course: Course, where: Doc, delta: int) -> bool:
+        doc = await self._courses.find_one_and_update(
+            where,
+            {"$inc": {"enrolled_count": delta, "version": 1}},
+            projection={"enrolled_count": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return False
+        count = doc["enrolled_count"]
+        key = catalog_key(replace(course, enrolled_count=count), CatalogSort.POPULAR)
+        await self._courses.update_one(
+            {"_id": course.id, "enrolled_count": count},
+            {"$set": {_POPULAR: key}, "$inc": {"version": 1}},
+        )
+        return True
+
+    async def take_seat(self, course: Course) -> bool:
+        below_capacity = {
+            "$or": [{"capacity": None}, {"$expr": {"$lt": ["$enrolled_count", "$capacity"]}}]
+        }
+        where = {"_id": course.id, "status": CourseStatus.PUBLISHED.value, **below_capacity}
+        return await self._move_seats(course, where, 1)
+
+    async def give_back_seat(self, course: Course) -> None:
+        await self._move_seats(course, {"_id": course.id, "enrolled_count": {"$gt": 0}}, -1)
+
+    async def add_rating(self, course: Course, rating_delta: int, count_delta: int) -> None:
+        doc = await self._courses.find_one_and_update(
+            {"_id": course.id},
+            {"$inc": {"rating_sum": rating_delta, "rating_count": count_delta, "version": 1}},
+            projection={"rating_sum": 1, "rating_count": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return
+        total, count = doc["rating_sum"], doc["rating_count"]
+        average = rating_average(total, count)
+        key = catalog_key(
+            replace(course, rating_avg=average, rating_count=count), CatalogSort.RATING
+        )
+        await self._courses.update_one(
+            {"_id": course.id, "rating_sum": total, "rating_count": count},
+            {"$set": {"rating_avg": average, _RATING: key}, "$inc": {"version": 1}},
+        )
+
+    async def cards(self, course_ids: list[str]) -> dict[str, CourseCard]:
+        if not course_ids:
+            return {}
+        cursor = self._courses.find(
+            {"_id": {"$in": list(dict.fromkeys(course_ids))}},
+            {"slug": 1, "title": 1, "modules.lessons.id": 1},
+        )
+        found = {}
+        async for doc in cursor:
+            lessons = [x["id"] for m in doc.get("modules", []) for x in m.get("lessons", [])]
+            found[doc["_id"]] = CourseCard(doc["_id"], doc["slug"], doc["title"], lessons)
+        return found

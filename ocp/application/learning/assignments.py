@@ -1,0 +1,374 @@
+"""Assignment use cases: staff set assignments, students submit attempts (own files only,
+late work marked or refused), staff grade the latest attempt, gradebook and a student's grades."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ocp.application.learning.roles import CourseRoles
+from ocp.application.paging import Page, decode_cursor, page_of
+from ocp.application.ports.common import Clock, IdGenerator
+from ocp.application.ports.courses import CourseRepository
+from ocp.application.ports.files import FileRepository
+from ocp.application.ports.identity import UserRepository
+from ocp.application.ports.learning import (
+    AssignmentRepository,
+    EnrollmentRepository,
+    SubmissionFileCheck,
+    SubmissionRepository,
+)
+from ocp.domain.courses import Course
+from ocp.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolated, StaleVersion
+from ocp.domain.files import ALLOWED_TYPES, FilePurpose, StoredFile
+from ocp.domain.learning import (
+    Assignment,
+    GradebookRow,
+    Submission,
+    allowed_types,
+    gradebook_rows,
+    new_assignment,
+    submission_text,
+)
+from ocp.domain.users import User
+
+_UNSET: object = object()
+_SUBMIT_ATTEMPTS = 5
+_ROSTER_BATCH = 1_000
+SUBMISSION_TYPES = ALLOWED_TYPES[FilePurpose.SUBMISSION]
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentDraft:
+    title: str
+    instructions: str = ""
+    max_points: int = 100
+    due_at: datetime | None = None
+    allow_late: bool = True
+    max_files: int = 5
+    allowed_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentChanges:
+    """What PATCH may change; `_UNSET` leaves a field alone, None clears `due_at`."""
+
+    title: str | None = None
+    instructions: str | None = None
+    due_at: object = _UNSET
+    max_points: int | None = None
+    allow_late: bool | None = None
+    max_files: int | None = None
+    allowed_types: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionDraft:
+    text: str | None = None
+    file_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Gradebook:
+    course: Course
+    assignments: list[Assignment]
+    rows: list[GradebookRow]
+    users: dict[str, User]
+
+
+@dataclass(frozen=True, slots=True)
+class MyGrade:
+    assignment: Assignment
+    submission: Submission | None  # the latest attempt
+
+
+class SubmissionFiles:
+    """`SubmissionFileCheck` over the files capability's records."""
+
+    def __init__(self, files: FileRepository) -> None:
+        self._files = files
+
+    async def submittable(
+        self, user_id: str, course_id: str, file_ids: list[str]
+    ) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for file_id in file_ids:
+            file = await self._files.get(file_id)
+            if (
+                file is not None
+                and file.owner_id == user_id
+                and file.purpose is FilePurpose.SUBMISSION
+                and file.course_id == course_id
+            ):
+                found[file.id] = file.content_type
+        return found
+
+
+class GradedSubmissionFiles:
+    """Files' `FileUsage`: a file attached to a graded attempt is evidence and stays."""
+
+    def __init__(self, submissions: SubmissionRepository) -> None:
+        self._submissions = submissions
+
+    async def in_use_by(self, file: StoredFile) -> str | None:
+        if file.purpose is FilePurpose.SUBMISSION and await self._submissions.graded_uses_file(
+            file.id
+        ):
+            return "a graded submission"
+        return None
+
+
+class AssignmentService:
+    def __init__(
+        self,
+        *,
+        courses: CourseRepository,
+        enrollments: EnrollmentRepository,
+        assignments: AssignmentRepository,
+        submissions: SubmissionRepository,
+        files: SubmissionFileCheck,
+        users: UserRepository,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        self._courses = courses
+        self._enrollments = enrollments
+        self._assignments = assignments
+        self._submissions = submissions
+        self._files = files
+        self._users = users
+        self._clock = clock
+        self._ids = ids
+        self._roles = CourseRoles(courses, enrollments)
+
+    # --- assignments ---------------------------------------------------------------------
+
+    async def create(self, actor: User, course_id: str, draft: AssignmentDraft) -> Assignment:
+        course = await self._roles.staff_course(actor, course_id)
+        assignment = new_assignment(
+            id=self._ids.new_id(),
+            course_id=course.id,
+            title_text=draft.title,
+            instructions_text=draft.instructions,
+            points=draft.max_points,
+            now=self._clock.now(),
+            due_at=draft.due_at,
+            allow_late=draft.allow_late,
+            files=draft.max_files,
+            types=allowed_types(draft.allowed_types, SUBMISSION_TYPES),
+        )
+        await self._assignments.add(assignment)
+        return assignment
+
+    async def list_assignments(
+        self, actor: User, course_id: str, *, limit: int, cursor: str | None
+    ) -> Page[Assignment]:
+        after = decode_cursor(cursor, (str,))
+        course = await self._roles.course(course_id)
+        await self._roles.member(actor, course)
+        rows = await self._assignments.list_course(
+            course.id, str(after[0]) if after else None, limit + 1
+        )
+        return page_of(rows, limit, lambda a: (a.id,))
+
+    async def get(self, actor: User, assignment_id: str) -> Assignment:
+        assignment, _ = await self._readable(actor, assignment_id)
+        return assignment
+
+    async def edit(
+        self,
+        actor: User,
+        assignment_id: str,
+        changes: AssignmentChanges,
+        if_match: int | None = None,
+    ) -> Assignment:
+        assignment, course = await self._assignment_and_course(assignment_id)
+        await self._require_staff_of(actor, course)
+        if if_match is not None and if_match != assignment.version:
+            raise StaleVersion("the assignment was changed since you read it; read it again")
+        version = assignment.version
+        due = changes.due_at
+        assignment.edit(
+            self._clock.now(),
+            title_text=changes.title,
+            instructions_text=changes.instructions,
+            due_at=due if isinstance(due, datetime) else None,
+            clear_due=due is None,
+            points=changes.max_points,
+            highest_grade=(
+                await self._submissions.highest_points(assignment.id)
+                if changes.max_points is not None
+                else None
+            ),
+            allow_late=changes.allow_late,
+            files=changes.max_files,
+            types=(
+                allowed_types(changes.allowed_types, SUBMISSION_TYPES)
+                if changes.allowed_types is not None
+                else None
+            ),
+        )
+        await self._assignments.update(assignment, version)
+        return assignment
+
+    async def delete(self, actor: User, assignment_id: str) -> None:
+        assignment, course = await self._assignment_and_course(assignment_id)
+        await self._require_staff_of(actor, course)
+        if await self._submissions.has_any(assignment.id):
+            raise Conflict("an assignment with submissions cannot be deleted")
+        await self._assignments.delete(assignment.id)
+
+    # --- submissions ---------------------------------------------------------------------
+
+    async def submit(self, actor: User, assignment_id: str, draft: SubmissionDraft) -> Submission:
+        assignment, course = await self._assignment_and_course(assignment_id)
+        if course.is_staff(actor):
+            raise PermissionDenied("course staff do not submit work")
+        enrollment = await self._enrollments.find(course.id, actor.id)
+        if enrollment is None:
+            raise NotFound("no such assignment")
+        text = submission_text(draft.text)
+        file_ids = list(dict.fromkeys(draft.file_ids))
+        now = self._clock.now()
+        late = assignment.check_submission(now, len(file_ids), bool(text))
+        usable = await self._files.submittable(actor.id, course.id, file_ids)
+        for file_id in file_ids:
+            # Another's file, a missing one or one of the wrong purpose: one answer for all.
+            if file_id not in usable:
+                raise RuleViolated(
+                    f"{file_id} is not one of your submission files for this course", "file_ids"
+                )
+            if assignment.allowed_types and usable[file_id] not in assignment.allowed_types:
+                allowed = ", ".join(assignment.allowed_types)
+                raise RuleViolated(f"{file_id} is not of an allowed type ({allowed})", "file_ids")
+        for attempt in range(_SUBMIT_ATTEMPTS):
+            submission = Submission(
+                id=self._ids.new_id(),
+                assignment_id=assignment.id,
+                course_id=course.id,
+                user_id=actor.id,
+                attempt=await self._submissions.last_attempt(assignment.id, actor.id) + 1,
+                submitted_at=now,
+                late=late,
+                text=text,
+                file_ids=file_ids,
+            )
+            try:
+                await self._submissions.add(submission)
+                return submission
+            except Conflict:  # a concurrent attempt took this number: take the next one
+                if attempt == _SUBMIT_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def list_submissions(
+        self, actor: User, assignment_id: str, *, limit: int, cursor: str | None
+    ) -> Page[Submission]:
+        """Staff: every student's latest attempt (by student); a student: their own attempts."""
+        assignment, course = await self._readable(actor, assignment_id)
+        if course.is_staff(actor):
+            after = decode_cursor(cursor, (str,))
+            rows = await self._submissions.list_latest(
+                assignment.id, str(after[0]) if after else None, limit + 1
+            )
+            return page_of(rows, limit, lambda s: (s.user_id,))
+        after_attempt = decode_cursor(cursor, (int,))
+        rows = await self._submissions.list_attempts(
+            assignment.id,
+            actor.id,
+            int(after_attempt[0]) if after_attempt and after_attempt[0] is not None else None,
+            limit + 1,
+        )
+        return page_of(rows, limit, lambda s: (s.attempt,))
+
+    async def get_submission(self, actor: User, submission_id: str) -> Submission:
+        submission, course = await self._submission_and_course(submission_id)
+        if submission.user_id != actor.id and not course.is_staff(actor):
+            raise NotFound("no such submission")
+        return submission
+
+    async def grade(
+        self, actor: User, submission_id: str, points: float, comment: str | None
+    ) -> Submission:
+        submission, course = await self._submission_and_course(submission_id)
+        if not course.is_staff(actor):
+            if submission.user_id == actor.id:
+                raise PermissionDenied("only the course staff grade submissions")
+            raise NotFound("no such submission")
+        assignment = await self._assignments.get(submission.assignment_id)
+        if assignment is None:
+            raise NotFound("no such submission")
+        version = submission.version
+        submission.grade(assignment, points, comment, actor.id, self._clock.now())
+        await self._submissions.save_grade(submission, version)
+        return submission
+
+    # --- grades --------------------------------------------------------------------------
+
+    async def gradebook(self, actor: User, course_id: str) -> Gradebook:
+        """Every enrolled student against every assignment, from their latest attempts."""
+        course = await self._roles.staff_course(actor, course_id)
+        assignments = await self._all_assignments(course.id)
+        user_ids: list[str] = []
+        after: str | None = None
+        while True:
+            batch = await self._enrollments.list_course(course.id, after, _ROSTER_BATCH)
+            user_ids += [e.user_id for e in batch]
+            if len(batch) < _ROSTER_BATCH:
+                break
+            after = batch[-1].id
+        latest = await self._submissions.latest_in_course(course.id)
+        users = {u.id: u for u in await self._users.get_many(user_ids)}
+        rows = gradebook_rows(user_ids, [a.id for a in assignments], latest)
+        return Gradebook(course, assignments, rows, users)
+
+    async def my_grades(self, actor: User, course_id: str) -> list[MyGrade]:
+        course = await self._roles.course(course_id)
+        await self._roles.enrolled(actor, course)
+        assignments = await self._all_assignments(course.id)
+        latest = {
+            s.assignment_id: s
+            for s in await self._submissions.latest_in_course(course.id, actor.id)
+        }
+        return [MyGrade(a, latest.get(a.id)) for a in assignments]
+
+    # --- helpers -------------------------------------------------------------------------
+
+    async def _all_assignments(self, course_id: str) -> list[Assignment]:
+        found: list[Assignment] = []
+        after: str | None = None
+        while True:
+            batch = await self._assignments.list_course(course_id, after, _ROSTER_BATCH)
+            found += batch
+            if len(batch) < _ROSTER_BATCH:
+                return found
+            after = batch[-1].id
+
+    async def _assignment_and_course(self, assignment_id: str) -> tuple[Assignment, Course]:
+        assignment = await self._assignments.get(assignment_id)
+        course = await self._courses.get(assignment.course_id) if assignment else None
+        if assignment is None or course is None:
+            raise NotFound("no such assignment")
+        return assignment, course
+
+    async def _readable(self, actor: User, assignment_id: str) -> tuple[Assignment, Course]:
+        """Staff and enrolled students read an assignment; for anyone else it does not exist."""
+        assignment, course = await self._assignment_and_course(assignment_id)
+        if not course.is_staff(actor) and await self._enrollments.find(course.id, actor.id) is None:
+            raise NotFound("no such assignment")
+        return assignment, course
+
+    async def _require_staff_of(self, actor: User, course: Course) -> None:
+        """Staff pass; an enrolled student (who can read it) gets 403, anyone else 404."""
+        if course.is_staff(actor):
+            return
+        if await self._enrollments.find(course.id, actor.id) is not None:
+            raise PermissionDenied("only the course staff may change assignments")
+        raise NotFound("no such assignment")
+
+    async def _submission_and_course(self, submission_id: str) -> tuple[Submission, Course]:
+        submission = await self._submissions.get(submission_id)
+        course = await self._courses.get(submission.course_id) if submission else None
+        if submission is None or course is None:
+            raise NotFound("no such submission")
+        return submission, course

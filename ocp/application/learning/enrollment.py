@@ -1,0 +1,264 @@
+"""Enrollment use cases: enrolling (one, or many by email), dropping, the roster, a student's
+courses, and lesson completion with the progress it makes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ocp.application.learning.roles import CourseRoles, lesson_ids
+from ocp.application.paging import Page, decode_cursor, page_of
+from ocp.application.ports.common import Clock, IdGenerator
+from ocp.application.ports.courses import CourseRepository, LessonRepository
+from ocp.application.ports.identity import UserRepository
+from ocp.application.ports.learning import CourseCard, CourseCounters, EnrollmentRepository
+from ocp.domain.courses import Course, CourseStatus
+from ocp.domain.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    RuleViolated,
+    StaleVersion,
+)
+from ocp.domain.learning import BULK_EMAILS_MAX, Enrollment, Progress
+from ocp.domain.users import Email, User
+
+_SAVE_ATTEMPTS = 5
+_LOOKUPS_AT_ONCE = 32  # email lookups in flight during a bulk enrollment
+
+
+@dataclass(frozen=True, slots=True)
+class RosterEntry:
+    enrollment: Enrollment
+    user: User | None  # None when the account was removed since
+    progress: Progress
+
+
+@dataclass(frozen=True, slots=True)
+class CourseEnrollment:
+    """One of a student's enrollments with the course it is in (None if the course is gone)."""
+
+    enrollment: Enrollment
+    course: CourseCard | None
+    progress: Progress
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressReport:
+    enrollment: Enrollment
+    completed_lesson_ids: list[str]
+    progress: Progress
+
+
+@dataclass(slots=True)
+class BulkReport:
+    enrolled: int = 0
+    already: int = 0
+    unknown: list[str] = field(default_factory=list)
+    full: list[str] = field(default_factory=list)
+
+
+class EnrollmentService:
+    def __init__(
+        self,
+        *,
+        courses: CourseRepository,
+        lessons: LessonRepository,
+        enrollments: EnrollmentRepository,
+        counters: CourseCounters,
+        users: UserRepository,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        self._courses = courses
+        self._lessons = lessons
+        self._enrollments = enrollments
+        self._counters = counters
+        self._users = users
+        self._clock = clock
+        self._ids = ids
+        self._roles = CourseRoles(courses, enrollments)
+
+    # --- enrolling -----------------------------------------------------------------------
+
+    async def enroll(self, actor: User, course_id: str) -> tuple[ProgressReport, bool]:
+        """Enroll the actor; the enrollment and whether this call made it (False: they were
+        enrolled already, and get the same enrollment)."""
+        course = await self._roles.course(course_id)
+        # An archived course was public once: it says it is closed. A draft does not exist.
+        if not course.is_visible_to(actor) and course.status is not CourseStatus.ARCHIVED:
+            raise NotFound("no such course")
+        if course.is_staff(actor):
+            raise PermissionDenied("course staff do not enroll in their own course")
+        existing = await self._enrollments.find(course.id, actor.id)
+        if existing is not None:
+            return _report(existing, course), False
+        enrollment, made = await self._enroll_user(course, actor.id)
+        return _report(enrollment, course), made
+
+    async def _enroll_user(self, course: Course, user_id: str) -> tuple[Enrollment, bool]:
+        if course.status is not CourseStatus.PUBLISHED:
+            raise Conflict("the course is not open for enrollment")
+        # The seat first: the counter is the one place that knows the capacity at this instant.
+        if not await self._counters.take_seat(course):
+            existing = await self._enrollments.find(course.id, user_id)
+            if existing is not None:  # the same student's other request got in meanwhile
+                return existing, False
+            raise Conflict("the course is full or no longer open for enrollment")
+        enrollment = Enrollment.start(
+            id=self._ids.new_id(), course_id=course.id, user_id=user_id, now=self._clock.now()
+        )
+        try:
+            await self._enrollments.add(enrollment)
+        except Conflict:
+            # A concurrent call enrolled the same student: give the seat back, answer theirs.
+            await self._counters.give_back_seat(course)
+            existing = await self._enrollments.find(course.id, user_id)
+            if existing is None:
+                raise
+            return existing, False
+        except BaseException:
+            await self._counters.give_back_seat(course)
+            raise
+        return enrollment, True
+
+    async def bulk_enroll(self, actor: User, course_id: str, emails: list[str]) -> BulkReport:
+        """Course staff enroll many students by email: who got in, who was in already, which
+        addresses name nobody, and who found the course full."""
+        course = await self._roles.staff_course(actor, course_id)
+        if course.status is not CourseStatus.PUBLISHED:
+            raise Conflict("the course is not open for enrollment")
+        if len(emails) > BULK_EMAILS_MAX:
+            raise RuleViolated(f"at most {BULK_EMAILS_MAX} emails at once", field="emails")
+        report = BulkReport()
+        wanted: dict[str, str] = {}  # email key -> the address as the client wrote it
+        for raw in emails:
+            text = raw.strip()
+            if not text:
+                continue
+            try:
+                key = Email(text).key
+            except DomainError:
+                report.unknown.append(text)
+                continue
+            wanted.setdefault(key, text)
+        found = await self._users_by_email(list(wanted))
+        for key, text in wanted.items():
+            if key not in found:
+                report.unknown.append(text)
+        ids = {user.id: key for key, user in found.items()}
+        already = await self._enrollments.enrolled_among(course.id, list(ids))
+        report.already = len(already)
+        for user_id, key in ids.items():
+            if user_id in already:
+                continue
+            try:
+                _, made = await self._enroll_user(course, user_id)
+            except Conflict:
+                report.full.append(wanted[key])
+                continue
+            if made:
+                report.enrolled += 1
+            else:
+                report.already += 1
+        return report
+
+    async def _users_by_email(self, keys: list[str]) -> dict[str, User]:
+        gate = asyncio.Semaphore(_LOOKUPS_AT_ONCE)
+
+        async def lookup(key: str) -> User | None:
+            async with gate:
+                return await self._users.get_by_email(key)
+
+        users = await asyncio.gather(*(lookup(key) for key in keys))
+        return {key: user for key, user in zip(keys, users, strict=True) if user is not None}
+
+    async def drop(self, actor: User, course_id: str) -> None:
+        """The student leaves: the enrollment (and its progress) goes, the seat comes back."""
+        course = await self._roles.course(course_id)
+        await self._roles.enrolled(actor, course)
+        if await self._enrollments.remove(course.id, actor.id):
+            await self._counters.give_back_seat(course)
+
+    # --- reading -------------------------------------------------------------------------
+
+    async def roster(
+        self, actor: User, course_id: str, *, limit: int, cursor: str | None
+    ) -> Page[RosterEntry]:
+        """Staff see the students in enrollment order with their progress: one page of
+        enrollments and one lookup of their accounts, whatever the page size."""
+        after = decode_cursor(cursor, (str,))
+        course = await self._roles.staff_course(actor, course_id)
+        rows = await self._enrollments.list_course(
+            course.id, str(after[0]) if after else None, limit + 1
+        )
+        page = page_of(rows, limit, lambda e: (e.id,))
+        users = {u.id: u for u in await self._users.get_many([e.user_id for e in page.items])}
+        lessons = lesson_ids(course)
+        return Page(
+            [RosterEntry(e, users.get(e.user_id), e.progress(lessons)) for e in page.items],
+            page.next_cursor,
+        )
+
+    async def my_enrollments(
+        self, actor: User, *, limit: int, cursor: str | None
+    ) -> Page[CourseEnrollment]:
+        after = decode_cursor(cursor, (str,))
+        rows = await self._enrollments.list_user(
+            actor.id, str(after[0]) if after else None, limit + 1
+        )
+        page = page_of(rows, limit, lambda e: (e.id,))
+        cards = await self._counters.cards([e.course_id for e in page.items])
+        items = []
+        for enrollment in page.items:
+            card = cards.get(enrollment.course_id)
+            lessons = card.lesson_ids if card else []
+            items.append(CourseEnrollment(enrollment, card, enrollment.progress(lessons)))
+        return Page(items, page.next_cursor)
+
+    async def progress(self, actor: User, course_id: str) -> ProgressReport:
+        course = await self._roles.course(course_id)
+        enrollment = await self._roles.enrolled(actor, course)
+        return _report(enrollment, course)
+
+    # --- lesson completion ---------------------------------------------------------------
+
+    async def complete_lesson(self, actor: User, lesson_id: str) -> ProgressReport:
+        now = self._clock.now()
+        return await self._mark(
+            actor, lesson_id, lambda e, lessons: e.complete_lesson(lesson_id, lessons, now)
+        )
+
+    async def reopen_lesson(self, actor: User, lesson_id: str) -> ProgressReport:
+        return await self._mark(
+            actor, lesson_id, lambda e, lessons: e.reopen_lesson(lesson_id, lessons)
+        )
+
+    async def _mark(
+        self, actor: User, lesson_id: str, change: Callable[[Enrollment, list[str]], bool]
+    ) -> ProgressReport:
+        lesson = await self._lessons.get(lesson_id)
+        course = await self._courses.get(lesson.course_id) if lesson else None
+        if lesson is None or course is None or course.find_lesson(lesson_id) is None:
+            raise NotFound("no such lesson")
+        for attempt in range(_SAVE_ATTEMPTS):
+            enrollment = await self._roles.enrolled(actor, course)
+            version = enrollment.version
+            if not change(enrollment, lesson_ids(course)):
+                return _report(enrollment, course)
+            try:
+                await self._enrollments.save_progress(enrollment, version)
+                return _report(enrollment, course)
+            except StaleVersion:  # the same student on another device: read again
+                if attempt == _SAVE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _report(enrollment: Enrollment, course: Course) -> ProgressReport:
+    lessons = lesson_ids(course)
+    return ProgressReport(
+        enrollment, enrollment.completed_of(lessons), enrollment.progress(lessons)
+    )

@@ -1,0 +1,75 @@
+"""Review use cases: an enrolled student rates a course once (and may revise it); the course's
+`rating_avg` and `rating_count` follow from exact atomic deltas."""
+
+from __future__ import annotations
+
+from ocp.application.learning.roles import CourseRoles
+from ocp.application.paging import Page, decode_cursor, page_of
+from ocp.application.ports.common import Clock, IdGenerator
+from ocp.application.ports.courses import CourseRepository
+from ocp.application.ports.learning import CourseCounters, EnrollmentRepository, ReviewRepository
+from ocp.domain.errors import Conflict, StaleVersion
+from ocp.domain.learning import Review
+from ocp.domain.users import User
+
+_SAVE_ATTEMPTS = 10
+
+
+class ReviewService:
+    def __init__(
+        self,
+        *,
+        courses: CourseRepository,
+        enrollments: EnrollmentRepository,
+        reviews: ReviewRepository,
+        counters: CourseCounters,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        self._reviews = reviews
+        self._counters = counters
+        self._clock = clock
+        self._ids = ids
+        self._roles = CourseRoles(courses, enrollments)
+
+    async def review(self, actor: User, course_id: str, rating: int, comment: str | None) -> Review:
+        """Write or revise the actor's review of a course they are enrolled in."""
+        course = await self._roles.course(course_id)
+        await self._roles.enrolled(actor, course)
+        for attempt in range(_SAVE_ATTEMPTS):
+            now = self._clock.now()
+            existing = await self._reviews.find(course.id, actor.id)
+            try:
+                if existing is None:
+                    review = Review.write(
+                        id=self._ids.new_id(),
+                        course_id=course.id,
+                        user_id=actor.id,
+                        stars=rating,
+                        text=comment,
+                        now=now,
+                    )
+                    await self._reviews.add(review)
+                    await self._counters.add_rating(course, review.rating, 1)
+                    return review
+                version = existing.version
+                delta = existing.revise(rating, comment, now)
+                await self._reviews.update(existing, version)
+                if delta:
+                    await self._counters.add_rating(course, delta, 0)
+                return existing
+            except (Conflict, StaleVersion):
+                # The same student from another device got there first: apply on top of theirs.
+                if attempt == _SAVE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def list_reviews(
+        self, actor: User | None, course_id: str, *, limit: int, cursor: str | None
+    ) -> Page[Review]:
+        before = decode_cursor(cursor, (str,))
+        course = await self._roles.visible_course(actor, course_id)
+        rows = await self._reviews.list_course(
+            course.id, str(before[0]) if before else None, limit + 1
+        )
+        return page_of(rows, limit, lambda r: (r.id,))

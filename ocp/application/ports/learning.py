@@ -1,0 +1,162 @@
+"""Ports of learning: enrollments (the write side of `EnrollmentLookup`), the course counters
+they move, assignments, submissions and reviews."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ocp.domain.courses import Course
+from ocp.domain.learning import Assignment, Enrollment, Review, Submission
+
+
+@dataclass(frozen=True, slots=True)
+class CourseCard:
+    """What a list of a student's enrollments shows of each course, and its lessons now."""
+
+    id: str
+    slug: str
+    title: str
+    lesson_ids: list[str]
+
+
+class EnrollmentRepository(Protocol):
+    async def add(self, enrollment: Enrollment) -> None:
+        """Store a new enrollment; `Conflict` when this student is enrolled in this course."""
+        ...
+
+    async def find(self, course_id: str, user_id: str) -> Enrollment | None: ...
+
+    async def save_progress(self, enrollment: Enrollment, expected_version: int) -> None:
+        """Store completed lessons and `completed_at` if the version is still
+        `expected_version`, else `StaleVersion`; `NotFound` when the enrollment is gone."""
+        ...
+
+    async def remove(self, course_id: str, user_id: str) -> bool:
+        """Forget the enrollment; True for the one caller that removed it."""
+        ...
+
+    async def list_course(
+        self, course_id: str, after_id: str | None, limit: int
+    ) -> list[Enrollment]:
+        """The course's enrollments in id (enrollment) order after `after_id`, one round trip."""
+        ...
+
+    async def list_user(self, user_id: str, after_id: str | None, limit: int) -> list[Enrollment]:
+        """A student's enrollments in id order after `after_id`, one round trip."""
+        ...
+
+    async def enrolled_among(self, course_id: str, user_ids: list[str]) -> set[str]:
+        """Which of `user_ids` are enrolled in the course, in one round trip."""
+        ...
+
+
+class CourseCounters(Protocol):
+    """The course's counters, changed atomically on the course itself (no transactions): each
+    change also moves the catalog key that sorts by it, and the course's version, so an edit
+    of the course read before the change cannot write the old value back."""
+
+    async def take_seat(self, course: Course) -> bool:
+        """Add one to `enrolled_count` if the course is published and below its capacity (read
+        at the moment of the change, not from `course`); False when there is no seat."""
+        ...
+
+    async def give_back_seat(self, course: Course) -> None: ...
+
+    async def add_rating(self, course: Course, rating_delta: int, count_delta: int) -> None:
+        """Move `rating_sum` and `rating_count` by these deltas; `rating_avg` follows."""
+        ...
+
+    async def cards(self, course_ids: list[str]) -> dict[str, CourseCard]:
+        """The existing courses among `course_ids`, in one round trip."""
+        ...
+
+
+class AssignmentRepository(Protocol):
+    async def add(self, assignment: Assignment) -> None: ...
+
+    async def get(self, assignment_id: str) -> Assignment | None: ...
+
+    async def update(self, assignment: Assignment, expected_version: int) -> None:
+        """Replace if the version is still `expected_version`, else `StaleVersion`; `NotFound`
+        when it is gone."""
+        ...
+
+    async def delete(self, assignment_id: str) -> None: ...
+
+    async def list_course(
+        self, course_id: str, after_id: str | None, limit: int
+    ) -> list[Assignment]:
+        """The course's assignments in id (creation) order after `after_id`."""
+        ...
+
+
+class SubmissionRepository(Protocol):
+    async def add(self, submission: Submission) -> None:
+        """Store a new attempt and make it the student's latest for the assignment;
+        `Conflict` when this attempt number exists already (a concurrent submission won)."""
+        ...
+
+    async def get(self, submission_id: str) -> Submission | None: ...
+
+    async def last_attempt(self, assignment_id: str, user_id: str) -> int:
+        """The student's highest attempt number for the assignment, 0 before the first."""
+        ...
+
+    async def save_grade(self, submission: Submission, expected_version: int) -> None:
+        """Store the grade if the version is still `expected_version` and the attempt is still
+        the latest, else `StaleVersion` / `Conflict`."""
+        ...
+
+    async def list_attempts(
+        self, assignment_id: str, user_id: str, after_attempt: int | None, limit: int
+    ) -> list[Submission]:
+        """One student's attempts in attempt order."""
+        ...
+
+    async def list_latest(
+        self, assignment_id: str, after_user_id: str | None, limit: int
+    ) -> list[Submission]:
+        """The latest attempt of every student, in student id order."""
+        ...
+
+    async def latest_in_course(
+        self, course_id: str, user_id: str | None = None
+    ) -> list[Submission]:
+        """Every latest attempt in the course (of one student when `user_id` is given)."""
+        ...
+
+    async def has_any(self, assignment_id: str) -> bool: ...
+
+    async def highest_points(self, assignment_id: str) -> float | None:
+        """The highest grade given on the assignment (any attempt), None before any."""
+        ...
+
+    async def graded_uses_file(self, file_id: str) -> bool:
+        """True when a graded attempt has this file attached."""
+        ...
+
+
+class ReviewRepository(Protocol):
+    async def add(self, review: Review) -> None:
+        """Store a new review; `Conflict` when this student reviewed this course already."""
+        ...
+
+    async def find(self, course_id: str, user_id: str) -> Review | None: ...
+
+    async def update(self, review: Review, expected_version: int) -> None:
+        """Replace if the version is still `expected_version`, else `StaleVersion`."""
+        ...
+
+    async def list_course(self, course_id: str, before_id: str | None, limit: int) -> list[Review]:
+        """The course's reviews, newest (highest id) first, with ids below `before_id`."""
+        ...
+
+
+class SubmissionFileCheck(Protocol):
+    async def submittable(
+        self, user_id: str, course_id: str, file_ids: list[str]
+    ) -> dict[str, str]:
+        """Of `file_ids`, those that are the user's own files of purpose submission uploaded
+        for the course, each with its (sniffed) media type."""
+        ...

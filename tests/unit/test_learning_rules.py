@@ -1,0 +1,174 @@
+"""Learning rules in the domain and the use cases, on plain objects and in-memory adapters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ocp.application.courses import CourseDraft, LessonDraft
+from ocp.application.learning import AssignmentDraft, SubmissionDraft
+from ocp.domain.courses import LessonKind
+from ocp.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolated
+from ocp.domain.learning import (
+    Enrollment,
+    Progress,
+    Submission,
+    gradebook_rows,
+    new_assignment,
+    rating_average,
+    spreadsheet_safe,
+)
+from ocp.domain.users import Role
+from tests.support import a_user
+
+NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+
+
+# --- domain --------------------------------------------------------------------------------
+
+
+def test_percent_rounds_down_and_reaches_100_only_when_finished():
+    assert Progress(2, 3).percent == 66
+    assert Progress(3, 3).percent == 100 and Progress(3, 3).is_finished
+    assert Progress(0, 0).percent == 0 and not Progress(0, 0).is_finished
+
+
+def test_finishing_the_last_current_lesson_sets_completed_at():
+    enrollment = Enrollment.start(id="e1", course_id="c1", user_id="u1", now=NOW)
+    lessons = ["l1", "l2"]
+    assert enrollment.complete_lesson("gone", lessons, NOW)  # a lesson deleted since
+    assert enrollment.progress(lessons) == Progress(0, 2)
+    enrollment.complete_lesson("l2", lessons, NOW)
+    assert enrollment.completed_at is None
+    enrollment.complete_lesson("l1", lessons, NOW)
+    assert enrollment.completed_at == NOW
+    assert enrollment.completed_of(lessons) == ["l1", "l2"]
+    assert not enrollment.complete_lesson("l1", lessons, NOW)  # idempotent
+    enrollment.reopen_lesson("l1", lessons)
+    assert enrollment.completed_at is None
+
+
+def test_late_work_is_marked_or_refused_by_the_assignment():
+    due = NOW
+    lenient = new_assignment(
+        id="a", course_id="c", title_text="T", instructions_text="", points=10, now=NOW, due_at=due
+    )
+    assert lenient.check_submission(due, 0, True) is False
+    assert lenient.check_submission(due + timedelta(seconds=1), 0, True) is True
+    lenient.allow_late = False
+    with pytest.raises(Conflict):
+        lenient.check_submission(due + timedelta(seconds=1), 0, True)
+    with pytest.raises(RuleViolated):
+        lenient.check_submission(due, 0, False)  # nothing submitted
+    with pytest.raises(RuleViolated):
+        lenient.check_submission(due, 6, True)  # more files than max_files
+
+
+def test_points_lie_between_zero_and_max_points():
+    assignment = new_assignment(
+        id="a", course_id="c", title_text="T", instructions_text="", points=10, now=NOW
+    )
+    assert assignment.check_points(9.999) == 10.0
+    for wrong in (-0.01, 10.01):
+        with pytest.raises(RuleViolated):
+            assignment.check_points(wrong)
+
+
+def test_gradebook_rows_use_latest_attempts_and_total_graded_points():
+    latest = [
+        Submission("s1", "a1", "c", "u1", 2, NOW, late=True, points=7),
+        Submission("s2", "a2", "c", "u1", 1, NOW, late=False),
+    ]
+    (row, empty) = gradebook_rows(["u1", "u2"], ["a1", "a2"], latest)
+    assert [(c.points, c.late, c.submitted) for c in row.cells] == [
+        (7, True, True),
+        (None, False, True),
+    ]
+    assert row.total == 7 and empty.total == 0
+
+
+def test_spreadsheet_cells_that_could_be_formulas_are_quoted():
+    for risky in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx"):
+        assert spreadsheet_safe(risky) == "'" + risky
+    assert spreadsheet_safe("Ada") == "Ada"
+
+
+def test_the_average_rating_comes_from_the_exact_sum():
+    assert rating_average(0, 0) == 0.0
+    assert rating_average(14, 3) == 4.6667
+
+
+# --- use cases -----------------------------------------------------------------------------
+
+
+async def a_published_course(container, capacity=None):
+    teacher = a_user(Role.INSTRUCTOR)
+    await container.users().add(teacher)
+    service = container.course_service()
+    course = await service.create_course(teacher, CourseDraft(title="Rules", capacity=capacity))
+    _, module = await service.add_module(teacher, course.id, "M")
+    await service.add_lesson(teacher, course.id, module.id, LessonDraft("L", LessonKind.TEXT))
+    await service.publish(teacher, course.id)
+    return teacher, course
+
+
+async def a_student(container):
+    student = a_user()
+    await container.users().add(student)
+    return student
+
+
+async def test_capacity_holds_and_a_drop_frees_a_seat(container):
+    teacher, course = await a_published_course(container, capacity=2)
+    enrollments = container.enrollment_service()
+    students = [await a_student(container) for _ in range(3)]
+    for student in students[:2]:
+        _, made = await enrollments.enroll(student, course.id)
+        assert made
+    with pytest.raises(Conflict):
+        await enrollments.enroll(students[2], course.id)
+    with pytest.raises(PermissionDenied):
+        await enrollments.enroll(teacher, course.id)
+    await enrollments.drop(students[0], course.id)
+    _, made = await enrollments.enroll(students[2], course.id)
+    assert made
+    assert (await container.courses().get(course.id)).enrolled_count == 2
+    assert await container.enrollments().is_enrolled(course.id, students[2].id)
+    assert not await container.enrollments().is_enrolled(course.id, students[0].id)
+
+
+async def test_a_lesson_of_another_course_cannot_be_completed_through_this_one(container):
+    _, course = await a_published_course(container)
+    student = await a_student(container)
+    await container.enrollment_service().enroll(student, course.id)
+    with pytest.raises(NotFound):
+        await container.enrollment_service().complete_lesson(student, "no-such-lesson")
+
+
+async def test_resubmitting_makes_the_new_attempt_the_latest(container):
+    teacher, course = await a_published_course(container)
+    student = await a_student(container)
+    await container.enrollment_service().enroll(student, course.id)
+    service = container.assignment_service()
+    assignment = await service.create(teacher, course.id, AssignmentDraft(title="Essay"))
+    first = await service.submit(student, assignment.id, SubmissionDraft(text="one"))
+    second = await service.submit(student, assignment.id, SubmissionDraft(text="two"))
+    assert (first.attempt, second.attempt) == (1, 2)
+    with pytest.raises(Conflict):
+        await service.grade(teacher, first.id, 5, None)
+    graded = await service.grade(teacher, second.id, 5, "fine")
+    assert graded.points == 5
+    (grade,) = await service.my_grades(student, course.id)
+    assert grade.submission is not None and grade.submission.id == second.id
+
+
+async def test_a_student_outside_the_course_cannot_submit(container):
+    teacher, course = await a_published_course(container)
+    outsider = await a_student(container)
+    service = container.assignment_service()
+    assignment = await service.create(teacher, course.id, AssignmentDraft(title="Essay"))
+    with pytest.raises(NotFound):
+        await service.submit(outsider, assignment.id, SubmissionDraft(text="x"))
+    with pytest.raises(PermissionDenied):
+        await service.submit(teacher, assignment.id, SubmissionDraft(text="x"))
