@@ -4,6 +4,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# newman runs the Postman collection in `make test`; installed locally, pinned, from npm.
+NEWMAN := .tools/node_modules/.bin/newman
 
 .PHONY: run test lint fuzz bench clean install
 
@@ -15,6 +17,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(NEWMAN):
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --no-save --no-audit --no-fund --prefix .tools newman@6.2.2; \
+	else echo "npm not found: the Postman collection test will be skipped"; fi
+
 run: $(STAMP)
 	OCP_DEMO_SEED=$${OCP_DEMO_SEED:-true} $(BIN)/ocp serve
 
@@ -24,12 +31,18 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint
+test: $(STAMP) lint $(NEWMAN)
 	$(BIN)/python -m pytest
+
+# Hostile input for longer than make test's bounded run: many examples per operation.
+fuzz: $(STAMP)
+	OCP_FUZZ_EXAMPLES=$${OCP_FUZZ_EXAMPLES:-300} $(BIN)/python -m pytest tests/integration/test_hostile_input.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/users_me.py
 	$(BIN)/python bench/login_stall.py
+	$(BIN)/python bench/observability.py
+	$(BIN)/python bench/mixed.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .tools

@@ -88,3 +88,49 @@ def median(values: list[float]) -> float:
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+@contextmanager
+def ocp_server(env: dict[str, str], *, workers: int = 1, log_to: str = os.devnull) -> Iterator[str]:
+    """`ocp serve` itself (its logging, metrics and workers), on a free loopback port, its
+    output to `log_to`. OCP_ variables of the caller's environment are dropped."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OCP_")}
+    environment.update({"OCP_PORT": str(port), "OCP_WORKERS": str(workers), **env})
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(log_to, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ocp.entrypoints.cli", "serve"],
+            env=environment,
+            cwd=root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("ocp serve did not start")
+            time.sleep(0.1)
+        # Each worker listens on its own socket (SO_REUSEPORT): wait until all of them do, or
+        # the first connections all go to the first worker up.
+        while shutil.which("ss") and listeners(port) < workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def listeners(port: int) -> int:
+    """How many sockets listen on `port` on this machine."""
+    out = subprocess.run(
+        ["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=False
+    ).stdout
+    return len(out.splitlines())

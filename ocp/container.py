@@ -60,6 +60,7 @@ from ocp.adapters.mongo.learning import (
     MongoReviewRepository,
     MongoSubmissionRepository,
 )
+from ocp.adapters.observability.timing import CountedLoginThrottle, Timed
 from ocp.adapters.security.passwords import BcryptPasswordHasher
 from ocp.adapters.security.tokens import JwtTokenIssuer
 from ocp.adapters.sniff import MagicNumberSniffer
@@ -98,7 +99,7 @@ def _mongo_client(settings: Settings) -> AsyncMongoClient[dict[str, Any]]:
         serverSelectionTimeoutMS=settings.mongodb_timeout_ms,
         retryWrites=True,
         retryReads=True,
-        appname="ocp",
+        appname=settings.mongodb_appname,
     )
 
 
@@ -399,6 +400,43 @@ def mongo_index_owners(container: Container) -> list[Any]:
     ]
 
 
+def instrument(container: Container) -> None:
+    """Observability at the composition root (OCP_METRICS_ENABLED): every repository on the
+    database and the file store are wrapped in a timing proxy, the login throttle in a
+    counter of failures and refusals. Use cases never see the difference."""
+    settings: Settings = container.settings()
+    if not settings.metrics_enabled:
+        return
+    throttle = container.login_throttle()
+    if not _wrapped_in(throttle, CountedLoginThrottle):
+        container.login_throttle.override(providers.Object(CountedLoginThrottle(throttle)))
+    timed: list[tuple[str, str]] = []
+    if settings.database == "mongo":
+        # Every repository is a Selector on the database kind, whoever declared it.
+        timed += [
+            ("database", name)
+            for name, provider in container.providers.items()
+            if isinstance(provider, providers.Selector)
+            and provider.selector is container.database_kind
+        ]
+    if settings.file_store != "memory":
+        timed.append(("file_store", "file_store"))
+    for backend, name in timed:
+        provider = getattr(container, name)
+        adapter = provider()
+        if not _wrapped_in(adapter, Timed):
+            provider.override(providers.Object(Timed(adapter, backend=backend, port=name)))
+
+
+def _wrapped_in(adapter: Any, kind: type) -> bool:
+    """Whether `adapter` already is, or wraps, a `kind` (start() may run twice)."""
+    while adapter is not None:
+        if isinstance(adapter, kind):
+            return True
+        adapter = getattr(adapter, "wrapped", None)
+    return False
+
+
 def launch_embedded_database(settings: Settings) -> EmbeddedDatabase | None:
     """Start the embedded database when MongoDB is wanted but no URI is configured, and point
     the settings at it; None when nothing needs starting."""
@@ -414,6 +452,7 @@ async def start(container: Container) -> None:
     bootstrap admin."""
     settings: Settings = container.settings()
     container.embedded_database.override(providers.Object(launch_embedded_database(settings)))
+    instrument(container)
     if settings.database == "mongo":
         for owner in mongo_index_owners(container):
             await owner.ensure_indexes()

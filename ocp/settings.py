@@ -80,6 +80,16 @@ class Settings(BaseSettings):
     )
     demo_seed: bool = Field(False, description="fill an empty database with a demo catalog")
 
+    # observability (issue 6)
+    metrics_enabled: bool = Field(True, description="serve Prometheus metrics at /metrics")
+    log_format: Literal["json", "console"] | None = Field(
+        None, description="one line per request; unset: json in production, else console"
+    )
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+        "info", description="`warning` silences the per-request lines"
+    )
+    hsts: bool | None = Field(None, description="Strict-Transport-Security; unset: in production")
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -94,6 +104,21 @@ class Settings(BaseSettings):
         if self.file_store == "s3" and not self.s3_bucket:
             raise ValueError("OCP_S3_BUCKET is required when OCP_FILE_STORE=s3")
         return self
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def sends_hsts(self) -> bool:
+        return self.env == "production" if self.hsts is None else self.hsts
+
+    @property
+    def log_style(self) -> Literal["json", "console"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.env == "production" else "console"
 
     def signing_secret(self) -> str:
         """The JWT key: configured, or generated once and kept under the data dir (development)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -296,16 +297,18 @@ class IdentityService:
             actor.id, avatar
         ):
             raise RuleViolated("is not one of your uploaded avatar images", field="avatar_file_id")
-        version = actor.version
-        actor.edit_profile(
-            self._clock.now(),
-            name=changes.full_name,
-            biography=changes.bio,
-            avatar_file_id=avatar if isinstance(avatar, str) else None,
-            clear_avatar=avatar is None,
+        now = self._clock.now()
+        return await self._save(
+            actor,
+            if_match,
+            lambda user: user.edit_profile(
+                now,
+                name=changes.full_name,
+                biography=changes.bio,
+                avatar_file_id=avatar if isinstance(avatar, str) else None,
+                clear_avatar=avatar is None,
+            ),
         )
-        await self._users.update(actor, version)
-        return actor
 
     # --- administration ------------------------------------------------------------------
 
@@ -344,9 +347,10 @@ class IdentityService:
         _require_admin(actor)
         user = await self._existing(user_id)
         _check_version(user, if_match)
-        version = user.version
-        user.administer(actor, self._clock.now(), role=role, is_active=is_active)
-        await self._users.update(user, version)
+        now = self._clock.now()
+        user = await self._save(
+            user, if_match, lambda u: u.administer(actor, now, role=role, is_active=is_active)
+        )
         if is_active is False:
             await self._refresh_tokens.revoke_user(user.id)
         return user
@@ -360,11 +364,30 @@ class IdentityService:
         await self.register(email, password, full_name, role=Role.ADMIN)
         return True
 
+    async def _save(self, user: User, if_match: int | None, change: Callable[[User], None]) -> User:
+        """Apply `change` and save it if the stored version is still the one changed. Without
+        If-Match the write is unconditional: after a concurrent change it is applied again to
+        the latest version instead of failing with 412."""
+        for _ in range(_UNCONDITIONAL_ATTEMPTS):
+            version = user.version
+            change(user)
+            try:
+                await self._users.update(user, version)
+                return user
+            except StaleVersion:
+                if if_match is not None:
+                    raise
+                user = await self._existing(user.id)
+        raise StaleVersion("the user keeps changing; read it again")
+
     async def _existing(self, user_id: str) -> User:
         user = await self._users.get(user_id)
         if user is None:
             raise NotFound("no such user")
         return user
+
+
+_UNCONDITIONAL_ATTEMPTS = 5
 
 
 def _require_admin(actor: User) -> None:

@@ -6,10 +6,13 @@ import argparse
 import asyncio
 import getpass
 import logging
+import logging.config
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from ocp import container as composition
@@ -17,6 +20,8 @@ from ocp.application.demo import DEMO_PASSWORD
 from ocp.container import Container
 from ocp.domain.errors import DomainError
 from ocp.domain.users import Role
+from ocp.entrypoints.http.observability import logging_config
+from ocp.entrypoints.workers import reuse_port_supported, serve_workers
 from ocp.settings import Settings
 
 
@@ -32,26 +37,47 @@ def _serve(args: argparse.Namespace) -> int:
     if embedded is not None:
         print(f"embedded database under {embedded.directory} on port {embedded.port}", flush=True)
         os.environ["OCP_MONGODB_URI"] = embedded.uri  # the workers connect to this one
+    if settings.metrics_enabled and (workers > 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR")):
+        _share_metrics_between_workers(settings)
     print(f"OCP API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", flush=True)
     # Uvicorn drains requests on SIGTERM, then raises the signal again; make that second one an
     # ordinary exit so the `finally` below still stops the embedded database.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    options: dict[str, Any] = {
+        "app": "ocp.entrypoints.http.app:create_app",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "proxy_headers": True,
+        "log_config": logging_config(settings.log_style, settings.log_level),
+        "access_log": False,  # ocp.access writes one richer line per request
+        "timeout_graceful_shutdown": 20,
+    }
+    code = 0
     try:
-        uvicorn.run(
-            "ocp.entrypoints.http.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            proxy_headers=True,
-            log_level="info",
-            timeout_graceful_shutdown=20,
-        )
+        if workers > 1 and reuse_port_supported():
+            logging.config.dictConfig(options["log_config"])
+            code = serve_workers(options, workers)
+        else:
+            uvicorn.run(**options, workers=workers)
     finally:
         if embedded is not None:
             print("stopping the embedded database ...", flush=True)
             embedded.stop()
-    return 0
+    return code
+
+
+def _share_metrics_between_workers(settings: Settings) -> None:
+    """prometheus-client's multiprocess mode: each worker writes its samples under one
+    directory and /metrics adds them up. Emptied at start, so a previous run's dead workers
+    do not count."""
+    directory = Path(
+        os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.data_dir / "prometheus"
+    ).resolve()
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
 def _with_container(work: Callable[[Container], Awaitable[int]]) -> int:

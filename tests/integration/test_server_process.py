@@ -7,64 +7,12 @@ its data again on the next start.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 
+from tests.integration.processes import served
 from tests.support import JWT_SECRET, PASSWORD
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def served(data_dir: Path, **env: str) -> Iterator[str]:
-    port = _free_port()
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("OCP_")},
-        "OCP_DATA_DIR": str(data_dir),
-        "OCP_PORT": str(port),
-        "OCP_BCRYPT_ROUNDS": "4",
-        "OCP_MAIL": "outbox",
-        **env,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ocp.entrypoints.cli", "serve"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, process.stdout.read().decode()
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
 
 
 def _register_and_login(base: str, email: str) -> str:

@@ -13,7 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from ocp import container as composition
 from ocp.container import Container
-from ocp.entrypoints.http import problems
+from ocp.entrypoints.http import observability, problems
 from ocp.entrypoints.http.middleware import JsonBodyLimit, RequestContext
 from ocp.entrypoints.http.routers import (
     assignments,
@@ -59,6 +59,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             yield
         finally:
             await composition.stop(container)
+            observability.worker_exited()
 
     app = FastAPI(
         title="OCP — Online Course Portal API",
@@ -81,7 +82,10 @@ def create_app(container: Container | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "Range"],
             expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(RequestContext, hsts=settings.env == "production")
+    # Outside the body limit and CORS, so their answers are counted too; inside RequestContext,
+    # which names the request first.
+    observability.install(app, metrics=settings.metrics_enabled)
+    app.add_middleware(RequestContext, hsts=settings.sends_hsts)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -80,6 +80,7 @@ async def logout(body: RefreshIn, session: CurrentSession, identity: Identity) -
     "/password-reset/request",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Mail a password-reset token (answers 202 whether the email is known or not)",
+    response_class=Response,  # 202 with no body: the OpenAPI promises no JSON
     responses=responses(422),
 )
 async def request_password_reset(body: EmailIn, identity: Identity) -> Response:
@@ -102,6 +103,7 @@ async def confirm_password_reset(body: PasswordResetConfirmIn, identity: Identit
     "/verify-email/request",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Mail an email-verification token to the caller",
+    response_class=Response,  # 202 with no body: the OpenAPI promises no JSON
     responses=responses(401),
 )
 async def request_email_verification(user: CurrentUser, identity: Identity) -> Response:

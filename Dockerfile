@@ -1,0 +1,35 @@
+# OCP API image: a slim, non-root runtime with the project and its runtime dependencies only
+# (no dev extras, no embedded database). Build: docker build -t ocp .
+# Run:   docker run -e OCP_MONGODB_URI=... -e OCP_JWT_SECRET=... -p 8000:8000 ocp
+
+FROM python:3.12-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+RUN python -m venv /opt/ocp
+COPY pyproject.toml README.md ./
+COPY ocp ./ocp
+RUN /opt/ocp/bin/pip install --no-cache-dir .
+
+FROM python:3.12-slim-bookworm AS runtime
+RUN groupadd --system --gid 10001 ocp \
+    && useradd --system --uid 10001 --gid ocp --home-dir /var/lib/ocp --no-create-home ocp \
+    && mkdir -p /var/lib/ocp \
+    && chown ocp:ocp /var/lib/ocp
+COPY --from=build /opt/ocp /opt/ocp
+ENV PATH=/opt/ocp/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    OCP_ENV=production \
+    OCP_HOST=0.0.0.0 \
+    OCP_PORT=8000 \
+    OCP_DATA_DIR=/var/lib/ocp \
+    OCP_LOG_FORMAT=json
+WORKDIR /var/lib/ocp
+USER 10001:10001
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]
+# SIGTERM drains in-flight requests, then closes the database and store clients.
+STOPSIGNAL SIGTERM
+CMD ["ocp", "serve", "--host", "0.0.0.0", "--workers", "4"]

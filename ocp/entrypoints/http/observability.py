@@ -1,0 +1,281 @@
+"""What an operator watches: Prometheus metrics of every request (by route template, never a
+raw path), the /metrics endpoint, and one log line per request, as JSON or for a console.
+
+Pure ASGI (no BaseHTTPMiddleware). With several workers, prometheus-client's multiprocess
+mode (PROMETHEUS_MULTIPROC_DIR, set by `ocp serve`) makes /metrics add up every worker.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+UNMATCHED_ROUTE = "<unmatched>"
+ACCESS_LOG = logging.getLogger("ocp.access")
+
+REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["method", "route", "status"])
+REQUEST_SECONDS = Histogram(
+    "http_request_duration_seconds",
+    "Time from the request's arrival to the end of its response",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+IN_FLIGHT = Gauge(
+    "http_requests_in_progress",
+    "Requests being answered right now",
+    multiprocess_mode="livesum",
+)
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else UNMATCHED_ROUTE
+
+
+class Observability:
+    """Counts and times every HTTP request by method, route template and status, keeps the
+    in-flight gauge, and writes one access line (`ocp.access`, INFO) per request: request id,
+    method, route template, status, duration and the user id when one authenticated. Never
+    a query string, header or body, so no password or token can reach the log."""
+
+    def __init__(self, app: ASGIApp, *, metrics: bool) -> None:
+        self.app = app
+        self.metrics = metrics
+        # The labelled children, looked up once per (method, route, status).
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        logging_on = ACCESS_LOG.isEnabledFor(logging.INFO)
+        if not (self.metrics or logging_on):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        if self.metrics:
+            IN_FLIGHT.inc()
+        try:
+            await self.app(scope, receive, send_observed)
+        finally:
+            elapsed = time.perf_counter() - started
+            method = scope["method"]
+            if method not in _METHODS:
+                method = "OTHER"  # a client cannot mint label values
+            route = _route_template(scope)
+            if self.metrics:
+                IN_FLIGHT.dec()
+                key = (method, route, status)
+                children = self._children.get(key)
+                if children is None:
+                    code = str(status)
+                    children = (
+                        REQUESTS.labels(method, route, code),
+                        REQUEST_SECONDS.labels(method, route, code),
+                    )
+                    self._children[key] = children
+                children[0].inc()
+                children[1].observe(elapsed)
+            if logging_on:
+                state = scope.get("state") or {}
+                ACCESS_LOG.handle(
+                    AccessRecord(
+                        method,
+                        route,
+                        status,
+                        {
+                            "request_id": state.get("request_id"),
+                            "method": method,
+                            "route": route,
+                            "status": status,
+                            "duration_ms": round(elapsed * 1000, 2),
+                            "user_id": state.get("user_id"),
+                        },
+                    )
+                )
+
+
+class AccessRecord(logging.LogRecord):
+    """The record of one access line, made without what LogRecord looks up for every record
+    (the caller's file, thread and process names) and nobody reads here: a third of the
+    line's cost. Handlers, levels and formatters are the standard ones; the fields are the
+    record's attributes as with `extra`, and also one dict for formatters in a hurry."""
+
+    def __init__(self, method: str, route: str, status: int, fields: dict[str, Any]) -> None:
+        now = time.time()
+        self.__dict__.update(fields)
+        self.access = fields
+        self.name = ACCESS_LOG.name
+        self.msg = "%s %s %s"
+        self.args = (method, route, status)
+        self.levelname = "INFO"
+        self.levelno = logging.INFO
+        self.pathname = self.filename = __file__
+        self.module = __name__
+        self.lineno = 0
+        self.funcName = "__call__"
+        self.created = now
+        self.msecs = (now - int(now)) * 1000
+        self.relativeCreated = (now - _STARTED) * 1000
+        self.exc_info = self.exc_text = self.stack_info = None
+        self.thread = threading.get_ident()
+        self.process = os.getpid()
+        self.threadName = self.processName = self.taskName = None
+
+
+_STARTED = time.time()
+
+
+def metrics_text() -> bytes:
+    """The Prometheus exposition of this process, or of every worker in multiprocess mode."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=directory)
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics: requests by route template and status, latencies, logins",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
+)
+async def metrics() -> Response:
+    return Response(metrics_text(), media_type=CONTENT_TYPE_LATEST)
+
+
+def install(app: FastAPI, *, metrics: bool) -> None:
+    """The /metrics route (when enabled) and the middleware; call it before other middleware
+    is added so it wraps the least and still sees every response."""
+    if metrics:
+        app.include_router(router)
+    app.add_middleware(Observability, metrics=metrics)
+
+
+def worker_exited() -> None:
+    """Drop this worker's live gauges from the shared multiprocess files."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(os.getpid())
+
+
+# --- log lines ------------------------------------------------------------------------------
+
+# Attributes every record has, and uvicorn's coloured duplicate of its message.
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
+
+
+def _timestamp(created: float) -> str:
+    """ISO-8601 UTC with milliseconds; cheaper than datetime, and this runs per request."""
+    seconds = int(created)
+    return f"{_whole_second(seconds)}.{int((created - seconds) * 1000):03d}Z"
+
+
+@functools.lru_cache(maxsize=4)
+def _whole_second(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, and every `extra` field."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": _timestamp(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        access = getattr(record, "access", None)
+        if access is not None:
+            line.update(access)
+        else:
+            fields = record.__dict__
+            for key in fields.keys() - _STANDARD:
+                if not key.startswith("_"):
+                    line[key] = fields[key]
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+class ConsoleFormatter(logging.Formatter):
+    """Readable lines for a developer's terminal; access lines add request id, time, user."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if record.name == ACCESS_LOG.name:
+            extra = record.__dict__
+            text += f" {extra.get('duration_ms')}ms id={extra.get('request_id')}"
+            if extra.get("user_id"):
+                text += f" user={extra['user_id']}"
+        return text
+
+
+def logging_config(style: str, level: str) -> dict[str, Any]:
+    """A `logging.config.dictConfig` for the server (and uvicorn, which applies it in every
+    worker): OCP's and uvicorn's lines in one format on stdout; uvicorn's own access lines off,
+    since `ocp.access` writes a richer one."""
+    formatter = "json" if style == "json" else "console"
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": formatter,
+        "stream": "ext://sys.stdout",
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {"()": f"{__name__}.JsonFormatter"},
+            "console": {"()": f"{__name__}.ConsoleFormatter"},
+        },
+        "handlers": {"default": handler},
+        "loggers": {
+            "ocp": {"handlers": ["default"], "level": level.upper(), "propagate": False},
+            "uvicorn": {"handlers": ["default"], "level": level.upper(), "propagate": False},
+            "uvicorn.error": {"level": level.upper()},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        },
+    }

@@ -1,0 +1,93 @@
+"""`ocp serve` as its own process for the integration suites: start it on a free port, wait
+for /healthz, and stop it with SIGTERM (drain, then close clients) when the test is done."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Server:
+    base: str
+    process: subprocess.Popen[bytes]
+
+    def output(self) -> str:
+        """Everything the process printed; only once it has exited."""
+        assert self.process.stdout is not None
+        return self.process.stdout.read().decode(errors="replace")
+
+
+def wait_until(check, *, seconds: float = 30, message: str = "the condition never held"):
+    """Poll `check` until it returns something truthy, or fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, message
+        time.sleep(0.05)
+
+
+@contextmanager
+def serving(data_dir: Path, **env: str) -> Iterator[Server]:
+    port = free_port()
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("OCP_")},
+        "OCP_DATA_DIR": str(data_dir),
+        "OCP_PORT": str(port),
+        "OCP_BCRYPT_ROUNDS": "4",
+        "OCP_MAIL": "outbox",
+        **env,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ocp.entrypoints.cli", "serve"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    server = Server(f"http://127.0.0.1:{port}", process)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, server.output()
+            try:
+                if httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server did not come up"
+            time.sleep(0.1)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+
+
+@contextmanager
+def served(data_dir: Path, **env: str) -> Iterator[str]:
+    """The base URL of a server process; see `serving`."""
+    with serving(data_dir, **env) as server:
+        yield server.base

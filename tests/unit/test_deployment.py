@@ -1,0 +1,97 @@
+"""The deployment files, checked statically (no container daemon runs here): the compose file
+against the Compose specification's schema and our settings, the Dockerfile with hadolint and
+the rules an operator relies on."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from ocp.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_the_compose_file_follows_the_compose_specification(compose):
+    # check-jsonschema ships the compose-spec schema: no network needed.
+    schema_file = resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
+    schema = json.loads(schema_file.read_text())
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(compose)]
+    assert errors == []
+
+
+def test_the_compose_file_names_only_settings_that_exist(compose):
+    known = {f"OCP_{name.upper()}" for name in Settings.model_fields}
+    for name, service in compose["services"].items():
+        used = {key for key in (service.get("environment") or {}) if key.startswith("OCP_")}
+        assert used <= known, f"{name} sets unknown variables {used - known}"
+
+
+def test_the_compose_topology_is_api_replica_set_and_object_store(compose):
+    services = compose["services"]
+    api = services["api"]
+    workers = api["command"][api["command"].index("--workers") + 1]
+    assert api["command"][:2] == ["ocp", "serve"] and int(workers) > 1
+    env = api["environment"]
+    assert "replicaSet=rs0" in env["OCP_MONGODB_URI"] and env["OCP_FILE_STORE"] == "s3"
+    assert env["OCP_S3_BUCKET"] in " ".join(services["minio-init"]["entrypoint"])
+    assert "--replSet" in services["mongo"]["command"]
+    assert "rs.initiate" in " ".join(services["mongo-init"]["command"])
+    for dependency in ("mongo-init", "minio-init"):
+        assert api["depends_on"][dependency]["condition"] == "service_completed_successfully"
+    for name, service in services.items():
+        one_shot = service.get("restart") == "no"
+        assert one_shot or "healthcheck" in service, f"{name} has no health check"
+        image = service.get("image", "")
+        assert not image.endswith(":latest"), f"{name} runs an unpinned image"
+        assert "build" in service or ":" in image, f"{name} runs an unpinned image"
+
+
+def dockerfile() -> list[str]:
+    text = (ROOT / "Dockerfile").read_text()
+    return [line.strip() for line in text.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def test_the_image_is_pinned_non_root_healthy_and_has_no_dev_extras():
+    lines = [line for line in dockerfile() if not line.startswith("#")]
+    bases = [line.split()[1] for line in lines if line.upper().startswith("FROM ")]
+    assert len(bases) >= 2, "a multi-stage build"
+    for base in bases:
+        assert ":" in base and not base.endswith(":latest"), base
+    users = [line.split()[1] for line in lines if line.upper().startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    assert any(line.upper().startswith("HEALTHCHECK") and "/healthz" in line for line in lines)
+    assert not any(re.match(r"ADD\s+https?://", line, re.I) for line in lines)
+    assert not any("[dev]" in line or "embedded" in line for line in lines)
+    cmd = next(line for line in reversed(lines) if line.upper().startswith("CMD"))
+    assert '"serve"' in cmd and '"0.0.0.0"' in cmd and '"--workers"' in cmd
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", "var", ".git", "tests"} <= set(ignored)
+
+
+HADOLINT = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which(
+    "hadolint"
+)
+
+
+@pytest.mark.skipif(HADOLINT is None, reason="hadolint comes with the dev extras")
+def test_hadolint_finds_nothing_in_the_dockerfile():
+    run = subprocess.run(
+        [HADOLINT, "--no-color", str(ROOT / "Dockerfile")], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stdout + run.stderr

@@ -1,0 +1,138 @@
+"""What an operator sees: /metrics by route template, one access line per request that never
+carries a secret, login counters, timed adapters, and the security headers they configure."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from ocp.adapters.memory.identity import InMemoryUserRepository
+from ocp.adapters.observability.timing import Timed
+from ocp.container import Container
+from ocp.entrypoints.http.observability import JsonFormatter
+from tests.support import PASSWORD, app_client, signed_up, test_settings
+
+
+async def scrape(client) -> dict[tuple[str, frozenset], float]:
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    samples = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return samples
+
+
+def count(samples, name: str, **labels: str) -> float:
+    wanted = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and wanted <= ls)
+
+
+async def test_requests_are_counted_by_route_template_never_by_raw_path(client):
+    before = await scrape(client)
+    for raw in ("some-course", "another-course"):
+        assert (await client.get(f"/api/v1/courses/{raw}")).status_code == 404
+    await client.get("/no/such/route/at/all")
+    after = await scrape(client)
+
+    route = {"method": "GET", "route": "/api/v1/courses/{id_or_slug}", "status": "404"}
+    assert (
+        count(after, "http_requests_total", **route) - count(before, "http_requests_total", **route)
+        == 2
+    )
+    assert count(after, "http_request_duration_seconds_count", **route) >= 2
+    unmatched = {"route": "<unmatched>", "status": "404"}
+    assert count(after, "http_requests_total", **unmatched) > count(
+        before, "http_requests_total", **unmatched
+    )
+    routes = {dict(labels).get("route") for _, labels in after}
+    assert not any("some-course" in (r or "") or "/no/such" in (r or "") for r in routes)
+    assert ("http_requests_in_progress", frozenset()) in after
+
+
+async def test_login_failures_and_throttles_are_counted(tmp_path):
+    container = Container.for_settings(test_settings(tmp_path, login_max_failures=2))
+    async with app_client(container) as client:
+        account = await signed_up(client, container)
+        before = await scrape(client)
+        answers = [
+            (
+                await client.post(
+                    "/api/v1/auth/token", data={"username": account.email, "password": "wrong-1234"}
+                )
+            ).status_code
+            for _ in range(3)
+        ]
+        after = await scrape(client)
+    assert answers == [401, 401, 429]
+    assert count(after, "ocp_login_failures_total") - count(before, "ocp_login_failures_total") == 2
+    assert (
+        count(after, "ocp_login_throttled_total") - count(before, "ocp_login_throttled_total") == 1
+    )
+    throttled = {"route": "/api/v1/auth/token", "status": "429"}
+    assert count(after, "http_requests_total", **throttled) > count(
+        before, "http_requests_total", **throttled
+    )
+
+
+async def test_a_timed_adapter_reports_each_call_and_still_answers():
+    users = Timed(InMemoryUserRepository(), backend="database", port="users_under_test")
+    assert await users.get("nobody") is None
+    from prometheus_client import REGISTRY
+
+    observed = REGISTRY.get_sample_value(
+        "ocp_backend_call_duration_seconds_count",
+        {"backend": "database", "port": "users_under_test", "operation": "get", "outcome": "ok"},
+    )
+    assert observed == 1
+
+
+async def test_one_access_line_per_request_without_secrets(client, container, caplog):
+    account = await signed_up(client, container)
+    with caplog.at_level(logging.INFO, logger="ocp.access"):
+        await client.post(
+            "/api/v1/auth/token", data={"username": account.email, "password": PASSWORD}
+        )
+        me = await client.get(
+            "/api/v1/users/me?token=leak", headers={**account.auth, "X-Request-ID": "req-42"}
+        )
+    assert me.status_code == 200
+    lines = [r for r in caplog.records if r.name == "ocp.access"]
+    assert len(lines) == 2
+    login_line, me_line = lines
+    assert (me_line.request_id, me_line.method, me_line.route, me_line.status) == (
+        "req-42",
+        "GET",
+        "/api/v1/users/me",
+        200,
+    )
+    assert me_line.user_id == account.id and me_line.duration_ms >= 0
+    assert login_line.user_id is None and login_line.route == "/api/v1/auth/token"
+    formatted = [json.loads(JsonFormatter().format(r)) for r in lines]
+    assert formatted[1]["request_id"] == "req-42" and formatted[1]["status"] == 200
+    text = json.dumps(formatted)
+    for secret in (PASSWORD, account.access_token, account.refresh_token, "leak"):
+        assert secret not in text
+
+
+async def test_metrics_can_be_turned_off(tmp_path):
+    container = Container.for_settings(test_settings(tmp_path, metrics_enabled=False))
+    async with app_client(container) as client:
+        assert (await client.get("/metrics")).status_code == 404
+        assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_hsts_follows_its_setting_and_production(tmp_path):
+    for overrides, expected in (
+        ({}, False),
+        ({"hsts": True}, True),
+        ({"env": "production"}, True),
+        ({"env": "production", "hsts": False}, False),
+    ):
+        container = Container.for_settings(test_settings(tmp_path, **overrides))
+        async with app_client(container) as client:
+            response = await client.get("/healthz")
+        assert ("strict-transport-security" in response.headers) is expected, overrides
