@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -28,7 +26,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from bench.harness import free_port, median  # noqa: E402
+from bench.harness import median, uvicorn_process  # noqa: E402
 
 CHUNK = 1 << 20
 BOUNDARY = "bench-boundary-0123456789abcdef"
@@ -62,43 +60,6 @@ def bare_app() -> FastAPI:
         return FileResponse(root / name)
 
     return app
-
-
-@contextmanager
-def server(app: str, env: dict[str, str]) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        "--factory",
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    process = subprocess.Popen(
-        command,
-        env={**os.environ, **env},
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{app} did not start") from None
-                time.sleep(0.1)
-        yield base, process.pid
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 def rss_kib(pid: int, field: str = "VmRSS") -> int:
@@ -183,8 +144,10 @@ def main() -> None:
             "OCP_JWT_SECRET": "bench-secret-that-is-long-enough-for-hs256-0123456789",
         }
         with (
-            server("bench.apps:ocp_in_memory", env) as (ocp, pid),
-            server("bench.files:bare_app", {"BENCH_BARE_DIR": str(bare_dir)}) as (bare, _),
+            uvicorn_process("bench.apps:ocp_in_memory", factory=True, env=env) as (ocp, pid),
+            uvicorn_process(
+                "bench.files:bare_app", factory=True, env={"BENCH_BARE_DIR": str(bare_dir)}
+            ) as (bare, _),
             httpx.Client(timeout=600) as client,
         ):
             client.post(

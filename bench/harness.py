@@ -23,10 +23,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn_server(
+def uvicorn_process(
     app: str, *, factory: bool = False, env: dict[str, str] | None = None, workers: int = 1
-) -> Iterator[str]:
-    """`app` as `module:attribute`, served on a free loopback port by one uvicorn process."""
+) -> Iterator[tuple[str, int]]:
+    """`app` as `module:attribute`, served on a free loopback port by uvicorn: its base URL
+    and its process id (for RSS samples)."""
     port = free_port()
     command = [
         sys.executable,
@@ -59,10 +60,19 @@ def uvicorn_server(
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{app} did not start") from None
                 time.sleep(0.1)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         process.wait(30)
+
+
+@contextmanager
+def uvicorn_server(
+    app: str, *, factory: bool = False, env: dict[str, str] | None = None, workers: int = 1
+) -> Iterator[str]:
+    """`app` served by uvicorn on a free loopback port: its base URL."""
+    with uvicorn_process(app, factory=factory, env=env, workers=workers) as (base, _):
+        yield base
 
 
 def wrk(
