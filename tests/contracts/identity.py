@@ -76,6 +76,14 @@ class UserRepositoryContract:
         found = await users.get_many([other.id, "nobody", admin.id, other.id])
         assert sorted(u.id for u in found) == sorted([admin.id, other.id])
 
+    async def test_get_many_by_email_finds_the_known_ones_in_any_number(self, users):
+        made = [a_user(email=f"Bulk{n}@Example.com") for n in range(1205)]
+        for user in made:
+            await users.add(user)
+        keys = [u.email.key for u in made] + ["nobody@example.com", made[0].email.key]
+        found = await users.get_many_by_email(keys)
+        assert sorted(u.id for u in found) == sorted(u.id for u in made)
+
 
 def _token(token_hash: str, family: str = "fam1", user: str = "u1", ttl_s: int = 3600):
     return RefreshToken(token_hash, family, user, NOW, NOW + timedelta(seconds=ttl_s))

@@ -69,6 +69,15 @@ class InMemoryUserRepository:
     async def get_many(self, user_ids: list[str]) -> list[User]:
         return [replace(self._by_id[i]) for i in dict.fromkeys(user_ids) if i in self._by_id]
 
+    async def get_many_by_email(self, email_keys: list[str]) -> list[User]:
+        return await self.get_many(
+            [
+                self._id_by_email[key]
+                for key in dict.fromkeys(email_keys)
+                if key in self._id_by_email
+            ]
+        )
+
 
 class InMemoryRefreshTokenStore:
     def __init__(self) -> None:

@@ -20,6 +20,7 @@ from ocp.domain.errors import Conflict, NotFound, StaleVersion
 from ocp.domain.users import Email, Role, User
 
 Doc = dict[str, Any]
+_IN_BATCH = 1000  # values per `$in`: keeps each command small whatever the caller asks
 
 
 def _user_to_doc(user: User) -> Doc:
@@ -112,6 +113,14 @@ class MongoUserRepository:
     async def get_many(self, user_ids: list[str]) -> list[User]:
         cursor = self._users.find({"_id": {"$in": list(dict.fromkeys(user_ids))}})
         return [_user_from_doc(doc) async for doc in cursor]
+
+    async def get_many_by_email(self, email_keys: list[str]) -> list[User]:
+        keys = list(dict.fromkeys(email_keys))
+        found: list[User] = []
+        for start in range(0, len(keys), _IN_BATCH):
+            cursor = self._users.find({"email_key": {"$in": keys[start : start + _IN_BATCH]}})
+            found += [_user_from_doc(doc) async for doc in cursor]
+        return found
 
 
 @translate_errors

@@ -3,7 +3,6 @@ courses, and lesson completion with the progress it makes."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,7 +25,6 @@ from ocp.domain.learning import BULK_EMAILS_MAX, Enrollment, Progress
 from ocp.domain.users import Email, User
 
 _SAVE_ATTEMPTS = 5
-_LOOKUPS_AT_ONCE = 32  # email lookups in flight during a bulk enrollment
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,14 +164,7 @@ class EnrollmentService:
         return report
 
     async def _users_by_email(self, keys: list[str]) -> dict[str, User]:
-        gate = asyncio.Semaphore(_LOOKUPS_AT_ONCE)
-
-        async def lookup(key: str) -> User | None:
-            async with gate:
-                return await self._users.get_by_email(key)
-
-        users = await asyncio.gather(*(lookup(key) for key in keys))
-        return {key: user for key, user in zip(keys, users, strict=True) if user is not None}
+        return {user.email.key: user for user in await self._users.get_many_by_email(keys)}
 
     async def drop(self, actor: User, course_id: str) -> None:
         """The student leaves: the enrollment (and its progress) goes, the seat comes back."""

@@ -40,6 +40,11 @@ class UserRepository(Protocol):
         """The users among `user_ids` that exist, in one round trip."""
         ...
 
+    async def get_many_by_email(self, email_keys: list[str]) -> list[User]:
+        """The users whose lower-cased emails are among `email_keys`, in a few round trips
+        whatever their number."""
+        ...
+
 
 @dataclass(slots=True)
 class RefreshToken:
