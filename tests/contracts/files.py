@@ -48,6 +48,19 @@ class FileStoreContract:
         info = await store.stat("k1")
         assert info.size == len(data) and info.key == "k1"
 
+    async def test_move_puts_the_object_under_the_new_key_beyond_the_old_ones_reach(self, store):
+        await store.write("staged", chunks_of(b"checked bytes"), max_bytes=100)
+        await store.move("staged", "final")
+        assert await keys_of(store) == {"final"}
+        await store.write("staged", chunks_of(b"written later"), max_bytes=100)
+        assert await read_all(await store.open("final")) == b"checked bytes"
+        moved = await store.stat("final")
+        assert moved is not None and moved.size == len(b"checked bytes")
+
+    async def test_moving_nothing_is_not_found(self, store):
+        with pytest.raises(NotFound):
+            await store.move("nothing-here", "final")
+
     async def test_an_empty_object_is_an_object(self, store):
         written = await store.write("empty", chunks_of(b""), max_bytes=10)
         assert written.size == 0 and (await store.stat("empty")).size == 0
@@ -153,6 +166,14 @@ class FileRepositoryContract:
         await files.add(a_file())
         with pytest.raises(Conflict):
             await files.add(a_file())
+
+    async def test_get_many_reads_the_existing_ones_at_once(self, files):
+        made = [a_file(n=n) for n in (1, 2, 3)]
+        for file in made:
+            await files.add(file)
+        found = await files.get_many(["f0003", "nope", "f0001", "f0003"])
+        assert sorted(found, key=lambda f: f.id) == [made[0], made[2]]
+        assert await files.get_many([]) == []
 
     async def test_delete_answers_whether_it_removed_one(self, files):
         await files.add(a_file())

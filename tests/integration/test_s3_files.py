@@ -157,3 +157,10 @@ async def test_the_api_on_s3_uploads_redirects_and_takes_direct_uploads(s3_api):
     )
     assert done.status_code == 201, done.text
     assert done.json()["sha256"] == hashlib.sha256(PNG).hexdigest()
+    # The presigned PUT is still valid: using it again must not change the recorded file.
+    async with httpx.AsyncClient() as outside:
+        await outside.request(
+            ticket["method"], ticket["url"], content=b"not a png" * 30, headers=ticket["headers"]
+        )
+        redirect = await client.get(f"/api/v1/files/{done.json()['id']}/content")
+        assert (await outside.get(redirect.headers["location"])).content == PNG

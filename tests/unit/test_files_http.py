@@ -604,7 +604,28 @@ async def test_a_direct_upload_on_the_disk_store_end_to_end(tmp_path):
         )
         assert got.status_code == 206 and got.content == PNG[:8]
         stored = [p.name for p in (tmp_path / "files" / "objects").rglob("*") if p.is_file()]
-        assert stored == [f"up-{ticket['upload_id']}"]
+        assert stored == [done.json()["id"]]  # under the file's own key, no staging copy left
+
+
+async def test_bytes_written_to_the_upload_after_completion_never_reach_the_file(client, container):
+    """A presigned PUT stays valid after `complete`, and a slow PUT may finish after it:
+    neither may change the bytes that were checked, hashed and recorded."""
+    me = await signed_up(client, container)
+    ticket = (await start_direct(client, me, len(PNG))).json()
+    await client.put(ticket["url"], content=PNG, headers=ticket["headers"])
+    done = await client.post(
+        f"/api/v1/files/uploads/{ticket['upload_id']}/complete", headers=me.auth
+    )
+    assert done.status_code == 201
+    late = b"<html><script>alert(1)</script>" + bytes(len(PNG))
+    await container.file_store().write(f"up-{ticket['upload_id']}", _once(late), 10_000)
+    got = await client.get(f"/api/v1/files/{done.json()['id']}/content")
+    assert got.content == PNG
+    assert got.headers["etag"] == f'"{done.json()["sha256"]}"'
+
+
+async def _once(data: bytes):
+    yield data
 
 
 async def test_the_file_store_is_part_of_readiness(client):

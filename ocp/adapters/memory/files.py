@@ -51,6 +51,12 @@ class InMemoryFileStore:
         found = self._objects.get(checked_key(key))
         return ObjectInfo(key, len(found[0]), found[1]) if found else None
 
+    async def move(self, src: str, dst: str) -> None:
+        found = self._objects.pop(checked_key(src), None)
+        if found is None:
+            raise NotFound("no such stored object")
+        self._objects[checked_key(dst)] = (found[0], datetime.now(UTC))
+
     async def delete(self, key: str) -> None:
         self._objects.pop(checked_key(key), None)
 
@@ -90,6 +96,10 @@ class InMemoryFileRepository:
     async def get(self, file_id: str) -> StoredFile | None:
         file = self._by_id.get(file_id)
         return copy.copy(file) if file else None
+
+    async def get_many(self, file_ids: list[str]) -> list[StoredFile]:
+        found = (self._by_id.get(file_id) for file_id in dict.fromkeys(file_ids))
+        return [copy.copy(file) for file in found if file is not None]
 
     async def delete(self, file_id: str) -> bool:
         return self._by_id.pop(file_id, None) is not None

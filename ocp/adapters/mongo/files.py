@@ -76,6 +76,12 @@ class MongoFileRepository:
         doc = await self._files.find_one({"_id": file_id})
         return _file_from_doc(doc) if doc else None
 
+    async def get_many(self, file_ids: list[str]) -> list[StoredFile]:
+        if not file_ids:
+            return []
+        cursor = self._files.find({"_id": {"$in": list(dict.fromkeys(file_ids))}})
+        return [_file_from_doc(doc) async for doc in cursor]
+
     async def delete(self, file_id: str) -> bool:
         return (await self._files.delete_one({"_id": file_id})).deleted_count == 1
 

@@ -107,6 +107,15 @@ class DiskFileStore:
             raise DependencyUnavailable("file store") from exc
         return ObjectInfo(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
 
+    async def move(self, src: str, dst: str) -> None:
+        source, target = self._path(src), self._path(dst)
+        try:
+            await anyio.to_thread.run_sync(_move, source, target)
+        except FileNotFoundError:
+            raise NotFound("no such stored object") from None
+        except OSError as exc:
+            raise DependencyUnavailable("file store") from exc
+
     async def delete(self, key: str) -> None:
         path = self._path(key)
         try:
@@ -226,6 +235,19 @@ def _seal(handle: BinaryIO, draft: Path, final: Path) -> None:
     directory = os.open(final.parent, os.O_RDONLY)
     try:
         os.fsync(directory)  # the rename itself survives a crash
+    finally:
+        os.close(directory)
+
+
+def _move(source: Path, target: Path) -> None:
+    # A rename is atomic: a late write to `source` renames a new file there, never into
+    # `target`. The fresh mtime keeps `ocp files gc` off it until it is recorded.
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
+    os.utime(target)
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
     finally:
         os.close(directory)
 

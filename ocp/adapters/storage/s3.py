@@ -198,6 +198,26 @@ class S3FileStore:
             raise DependencyUnavailable("file store") from exc
         return ObjectInfo(key, int(answer["ContentLength"]), answer["LastModified"])
 
+    async def move(self, src: str, dst: str) -> None:
+        """A server-side copy (up to 5 GB, S3's limit for one copy), then the source goes;
+        a presigned PUT to `src` can only ever recreate `src`."""
+        source = self._key(src)
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: self._client.copy_object(
+                    Bucket=self._bucket,
+                    Key=self._key(dst),
+                    CopySource={"Bucket": self._bucket, "Key": source},
+                )
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
+                raise NotFound("no such stored object") from None
+            raise DependencyUnavailable("file store") from exc
+        except BotoCoreError as exc:
+            raise DependencyUnavailable("file store") from exc
+        await self.delete(src)
+
     async def delete(self, key: str) -> None:
         await self._call(self._client.delete_object, Bucket=self._bucket, Key=self._key(key))
 

@@ -183,7 +183,7 @@ class FileService:
         self, actor: User, purpose: FilePurpose, course_id: str | None
     ) -> None:
         check_course(purpose, course_id)
-        if course_id is None:
+        if not course_id:  # an empty form field or JSON string means no course
             return
         relation = await self._courses.relation(course_id, actor)
         needed = (
@@ -242,47 +242,61 @@ class FileService:
         await self._store.write(session.storage_key, content, session.size)
 
     async def complete_direct_upload(self, actor: User, upload_id: str) -> StoredFile:
+        """Check what arrived and record it. The bytes are first moved to the file's own key,
+        which no upload URL points at, and checked there: a presigned PUT still valid, or a
+        slow PUT finishing later, can only replace the discarded staging object, never the
+        bytes that were checked, hashed and recorded."""
         session = await self._uploads.get(upload_id)
-        if session is None or session.owner_id != actor.id:
-            raise NotFound("no such upload")
-        info = await self._store.stat(session.storage_key)
-        if info is None:
+        if session is None or session.owner_id != actor.id or session.is_expired(self._clock.now()):
+            raise NotFound("no such upload, or it has expired")
+        if await self._store.stat(session.storage_key) is None:
             raise Conflict("nothing has arrived for this upload yet")
-        if info.size != session.size:
-            await self._store.delete(session.storage_key)
+        key = session.id  # the file's id, as for uploads through the API
+        try:
+            await self._store.move(session.storage_key, key)
+        except NotFound:
+            raise NotFound("no such upload") from None  # a concurrent completion took it
+        try:
+            file = await self._checked_arrival(session, key)
+        except DomainError:
+            await self._store.delete(key)
+            await self._uploads.delete(session.id)
+            raise
+        try:
+            await self._files.add(file)  # before the session goes: a failure here can be retried
+        except Conflict:
+            raise NotFound("no such upload") from None
+        await self._uploads.delete(session.id)
+        return file
+
+    async def _checked_arrival(self, session: UploadSession, key: str) -> StoredFile:
+        info = await self._store.stat(key)
+        size = info.size if info is not None else 0
+        if size != session.size:
             raise Conflict(
-                f"{info.size} bytes arrived where {session.size} were announced; upload again"
+                f"{size} bytes arrived where {session.size} were announced; upload again"
             )
         head = b""
         digest = hashlib.sha256()
-        async for chunk in await self._store.open(session.storage_key):
+        async for chunk in await self._store.open(key):
             if len(head) < HEAD_BYTES:
                 head += chunk[: HEAD_BYTES - len(head)]
             digest.update(chunk)
-        try:
-            content_type = check_content_type(
-                session.purpose, self._sniffer.sniff(head, info.size <= len(head))
-            )
-        except DomainError:
-            await self._store.delete(session.storage_key)
-            await self._uploads.delete(session.id)
-            raise
-        if not await self._uploads.delete(session.id):
-            raise NotFound("no such upload")  # a concurrent completion won
-        file = StoredFile(
+        content_type = check_content_type(
+            session.purpose, self._sniffer.sniff(head, size <= len(head))
+        )
+        return StoredFile(
             id=session.id,
             owner_id=session.owner_id,
             purpose=session.purpose,
             filename=session.filename,
             content_type=content_type,
-            size=info.size,
+            size=size,
             sha256=digest.hexdigest(),
-            storage_key=session.storage_key,
+            storage_key=key,
             created_at=self._clock.now(),
             course_id=session.course_id,
         )
-        await self._files.add(file)
-        return file
 
     # --- reading -------------------------------------------------------------------------
 

@@ -54,6 +54,12 @@ class FileStore(Protocol):
 
     async def stat(self, key: str) -> ObjectInfo | None: ...
 
+    async def move(self, src: str, dst: str) -> None:
+        """Put the object stored under `src` under `dst` (replacing it) and remove `src`, so
+        that whatever still writes to `src` (a presigned URL, a PUT in progress) never reaches
+        `dst`; `dst` counts as modified now. `NotFound` when there is nothing under `src`."""
+        ...
+
     async def delete(self, key: str) -> None:
         """Remove the object; nothing happens when it is not there."""
         ...
@@ -93,6 +99,10 @@ class FileRepository(Protocol):
         ...
 
     async def get(self, file_id: str) -> StoredFile | None: ...
+
+    async def get_many(self, file_ids: list[str]) -> list[StoredFile]:
+        """The existing files among `file_ids`, in one round trip, in no particular order."""
+        ...
 
     async def delete(self, file_id: str) -> bool:
         """Forget the record; False when there was none."""
