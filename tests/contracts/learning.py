@@ -93,6 +93,17 @@ class EnrollmentRepositoryContract:
         among = await enrollments.enrolled_among("cp", ["u1", "u3", "nobody"])
         assert among == {"u1", "u3"}
 
+    async def test_many_enrollments_are_stored_at_once_skipping_those_enrolled(
+        self, enrollments, lookup
+    ):
+        await enrollments.add(an_enrollment("cm", "u1"))
+        batch = [an_enrollment("cm", u) for u in ("u2", "u1", "u3")]
+        stored = await enrollments.add_many(batch)
+        assert [e.user_id for e in stored] == ["u2", "u3"]
+        assert await enrollments.enrolled_among("cm", ["u1", "u2", "u3"]) == {"u1", "u2", "u3"}
+        assert await lookup.is_enrolled("cm", "u3")
+        assert await enrollments.add_many([]) == []
+
 
 class CourseCountersContract:
     async def test_seats_stop_at_capacity_and_come_back(self, courses, counters):
@@ -104,6 +115,19 @@ class CourseCountersContract:
         await counters.give_back_seat(course)
         stored = await courses.get(course.id)
         assert stored.enrolled_count == 1 and stored.version > course.version
+
+    async def test_many_seats_are_taken_together_or_not_at_all(self, courses, counters):
+        course = a_course(capacity=5)
+        await courses.add(course)
+        assert await counters.take_seats(course, 3)
+        assert not await counters.take_seats(course, 3)  # 6 > 5: none of them
+        assert (await courses.get(course.id)).enrolled_count == 3
+        assert await counters.take_seats(course, 2)  # exactly up to the capacity
+        await counters.give_back_seats(course, 4)
+        assert (await courses.get(course.id)).enrolled_count == 1
+        open_ended = a_course()
+        await courses.add(open_ended)
+        assert await counters.take_seats(open_ended, 1000)
 
     async def test_concurrent_seats_never_pass_capacity(self, courses, counters):
         course = a_course(capacity=5)
@@ -258,6 +282,16 @@ class ReviewRepositoryContract:
         with pytest.raises(StaleVersion):
             await reviews.update(mine, 1)
         assert (await reviews.find("c1", "u1")).rating == 2
+
+    async def test_removing_forgets_the_review_once(self, reviews):
+        review = Review.write(
+            id=an_id("r"), course_id="cx", user_id="u1", stars=3, text="", now=NOW
+        )
+        await reviews.add(review)
+        assert await reviews.remove(review.id)
+        assert not await reviews.remove(review.id)
+        assert await reviews.find("cx", "u1") is None
+        await reviews.add(review)  # the student may write it again
 
     async def test_reviews_page_newest_first(self, reviews):
         made = [

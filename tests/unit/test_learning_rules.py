@@ -5,11 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from dependency_injector import providers
 
+from ocp.adapters.memory.files import InMemoryFileRepository
+from ocp.adapters.memory.learning import InMemoryCourseCounters, InMemoryEnrollmentRepository
 from ocp.application.courses import CourseDraft, LessonDraft
 from ocp.application.learning import AssignmentDraft, SubmissionDraft
+from ocp.application.learning.assignments import SubmissionFiles
+from ocp.application.ports.common import DependencyUnavailable
 from ocp.domain.courses import LessonKind
 from ocp.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolated
+from ocp.domain.files import FilePurpose
 from ocp.domain.learning import (
     Enrollment,
     Progress,
@@ -20,6 +26,7 @@ from ocp.domain.learning import (
     spreadsheet_safe,
 )
 from ocp.domain.users import Role
+from tests.contracts.files import a_file
 from tests.support import a_user
 
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
@@ -138,12 +145,90 @@ async def test_capacity_holds_and_a_drop_frees_a_seat(container):
     assert not await container.enrollments().is_enrolled(course.id, students[0].id)
 
 
+async def first_lesson_id(container, course) -> str:
+    return (await container.courses().get(course.id)).modules[0].lessons[0].id
+
+
 async def test_a_lesson_of_another_course_cannot_be_completed_through_this_one(container):
+    _, mine = await a_published_course(container)
+    _, other = await a_published_course(container)
+    student = await a_student(container)
+    enrollments = container.enrollment_service()
+    await enrollments.enroll(student, mine.id)
+    with pytest.raises(PermissionDenied):  # the other course is public: 403, not 404
+        await enrollments.complete_lesson(student, await first_lesson_id(container, other))
+    assert (await enrollments.progress(student, mine.id)).completed_lesson_ids == []
+    assert not await container.enrollments().is_enrolled(other.id, student.id)
+
+
+async def test_a_lesson_removed_from_the_outline_cannot_be_completed(container):
+    teacher, course = await a_published_course(container)
+    student = await a_student(container)
+    enrollments = container.enrollment_service()
+    await enrollments.enroll(student, course.id)
+    lesson_id = await first_lesson_id(container, course)
+    await container.course_service().delete_lesson(teacher, lesson_id)
+    with pytest.raises(NotFound):
+        await enrollments.complete_lesson(student, lesson_id)
+    assert (await enrollments.progress(student, course.id)).completed_lesson_ids == []
+
+
+class CountingFiles(InMemoryFileRepository):
+    """Counts the round trips a caller makes to the file records."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def get(self, file_id):
+        self.reads += 1
+        return await super().get(file_id)
+
+    async def get_many(self, file_ids):
+        self.reads += 1
+        return await super().get_many(file_ids)
+
+
+async def test_submission_files_are_checked_in_one_read_whatever_their_number():
+    files = CountingFiles()
+    submission = {"purpose": FilePurpose.SUBMISSION, "course_id": "c1"}
+    await files.add(a_file("u1", 1, content_type="text/plain", **submission))
+    await files.add(a_file("u1", 2, **submission))
+    await files.add(a_file("u2", 3, **submission))  # another student's
+    await files.add(a_file("u1", 4, purpose=FilePurpose.SUBMISSION, course_id="c2"))
+    await files.add(a_file("u1", 5, course_id="c1"))  # lesson material
+    wanted = ["f0001", "f0002", "f0003", "f0004", "f0005", "missing"]
+    usable = await SubmissionFiles(files).submittable("u1", "c1", wanted)
+    assert usable == {"f0001": "text/plain", "f0002": "application/pdf"}
+    assert files.reads == 1
+
+
+class CountersFailingOnce(InMemoryCourseCounters):
+    """The rating update fails once, as a dropped database connection would."""
+
+    def __init__(self, courses) -> None:
+        super().__init__(courses)
+        self.failures_left = 1
+
+    async def add_rating(self, course, rating_delta, count_delta):
+        if self.failures_left:
+            self.failures_left -= 1
+            raise DependencyUnavailable("database")
+        await super().add_rating(course, rating_delta, count_delta)
+
+
+async def test_a_review_whose_rating_was_not_counted_is_taken_back(container):
     _, course = await a_published_course(container)
     student = await a_student(container)
     await container.enrollment_service().enroll(student, course.id)
-    with pytest.raises(NotFound):
-        await container.enrollment_service().complete_lesson(student, "no-such-lesson")
+    container.course_counters.override(providers.Object(CountersFailingOnce(container.courses())))
+    reviews = container.review_service()
+    with pytest.raises(DependencyUnavailable):
+        await reviews.review(student, course.id, 4, "good")
+    assert await container.reviews().find(course.id, student.id) is None
+    await reviews.review(student, course.id, 4, "good")  # the retry counts in full
+    stored = await container.courses().get(course.id)
+    assert (stored.rating_sum, stored.rating_count, stored.rating_avg) == (4, 1, 4.0)
 
 
 async def test_resubmitting_makes_the_new_attempt_the_latest(container):
@@ -172,3 +257,89 @@ async def test_a_student_outside_the_course_cannot_submit(container):
         await service.submit(outsider, assignment.id, SubmissionDraft(text="x"))
     with pytest.raises(PermissionDenied):
         await service.submit(teacher, assignment.id, SubmissionDraft(text="x"))
+
+
+class SeatCounting(InMemoryCourseCounters):
+    """Counts seat writes; `meanwhile` runs just after a batch of seats is taken."""
+
+    def __init__(self, courses, meanwhile=None) -> None:
+        super().__init__(courses)
+        self.seat_writes = 0
+        self._meanwhile = meanwhile
+
+    async def take_seat(self, course):
+        self.seat_writes += 1
+        return await super().take_seat(course)
+
+    async def take_seats(self, course, count):
+        self.seat_writes += 1
+        taken = await super().take_seats(course, count)
+        if taken and self._meanwhile:
+            meanwhile, self._meanwhile = self._meanwhile, None
+            await meanwhile()
+        return taken
+
+
+def counting_seats(container, meanwhile=None) -> SeatCounting:
+    counters = SeatCounting(container.courses(), meanwhile)
+    container.course_counters.override(providers.Object(counters))
+    return counters
+
+
+async def test_bulk_enrollment_takes_the_seats_of_a_batch_that_fits_at_once(container):
+    teacher, course = await a_published_course(container, capacity=10)
+    students = [await a_student(container) for _ in range(4)]
+    await container.enrollment_service().enroll(students[0], course.id)
+    counters = counting_seats(container)
+    emails = [str(s.email) for s in students]
+    report = await container.enrollment_service().bulk_enroll(teacher, course.id, emails)
+    assert (report.enrolled, report.already, report.full) == (3, 1, [])
+    assert counters.seat_writes == 1
+    assert (await container.courses().get(course.id)).enrolled_count == 4
+    for student in students:
+        assert await container.enrollments().is_enrolled(course.id, student.id)
+
+
+async def test_a_student_who_enrolled_meanwhile_gives_back_the_batch_seat(container):
+    teacher, course = await a_published_course(container, capacity=10)
+    students = [await a_student(container) for _ in range(3)]
+
+    async def first_enrolls_themselves():
+        await container.enrollment_service().enroll(students[0], course.id)
+
+    counting_seats(container, first_enrolls_themselves)
+    emails = [str(s.email) for s in students]
+    report = await container.enrollment_service().bulk_enroll(teacher, course.id, emails)
+    assert (report.enrolled, report.already) == (2, 1)
+    assert (await container.courses().get(course.id)).enrolled_count == 3
+
+
+async def test_a_batch_that_does_not_fit_seats_students_until_the_course_is_full(container):
+    teacher, course = await a_published_course(container, capacity=2)
+    students = [await a_student(container) for _ in range(3)]
+    emails = [str(s.email) for s in students]
+    report = await container.enrollment_service().bulk_enroll(teacher, course.id, emails)
+    assert (report.enrolled, report.already, report.full) == (2, 0, [emails[2]])
+    assert (await container.courses().get(course.id)).enrolled_count == 2
+
+
+class BatchFailingHalfway(InMemoryEnrollmentRepository):
+    """Stores the first of a batch, then loses the database."""
+
+    async def add_many(self, enrollments):
+        await self.add(enrollments[0])
+        raise DependencyUnavailable("database")
+
+
+async def test_a_batch_that_fails_halfway_keeps_only_the_seats_of_those_enrolled(container):
+    container.enrollment_records.override(
+        providers.Object(BatchFailingHalfway(container.enrollments()))
+    )
+    teacher, course = await a_published_course(container, capacity=10)
+    students = [await a_student(container) for _ in range(3)]
+    with pytest.raises(DependencyUnavailable):
+        await container.enrollment_service().bulk_enroll(
+            teacher, course.id, [str(s.email) for s in students]
+        )
+    assert (await container.courses().get(course.id)).enrolled_count == 1
+    assert await container.enrollments().is_enrolled(course.id, students[0].id)

@@ -67,6 +67,14 @@ class InMemoryEnrollmentRepository:
     async def enrolled_among(self, course_id: str, user_ids: list[str]) -> set[str]:
         return {u for u in user_ids if (course_id, u) in self._by_pair}
 
+    async def add_many(self, enrollments: list[Enrollment]) -> list[Enrollment]:
+        stored = []
+        for enrollment in enrollments:
+            if (enrollment.course_id, enrollment.user_id) not in self._by_pair:
+                await self.add(enrollment)
+                stored.append(enrollment)
+        return stored
+
 
 class InMemoryCourseCounters:
     def __init__(self, courses: InMemoryCourseRepository) -> None:
@@ -78,14 +86,14 @@ class InMemoryCourseCounters:
             return False
         if change == "seat+":
             if current.status is not CourseStatus.PUBLISHED or (
-                current.capacity is not None and current.enrolled_count >= current.capacity
+                current.capacity is not None and current.enrolled_count + amount > current.capacity
             ):
                 return False
-            current.enrolled_count += 1
+            current.enrolled_count += amount
         elif change == "seat-":
-            if current.enrolled_count <= 0:
+            if current.enrolled_count < amount:
                 return False
-            current.enrolled_count -= 1
+            current.enrolled_count -= amount
         else:
             current.rating_sum += amount
             current.rating_count += count
@@ -96,10 +104,16 @@ class InMemoryCourseCounters:
         return True
 
     async def take_seat(self, course: Course) -> bool:
-        return await self._apply(course.id, "seat+")
+        return await self.take_seats(course, 1)
+
+    async def take_seats(self, course: Course, count: int) -> bool:
+        return await self._apply(course.id, "seat+", count)
 
     async def give_back_seat(self, course: Course) -> None:
-        await self._apply(course.id, "seat-")
+        await self.give_back_seats(course, 1)
+
+    async def give_back_seats(self, course: Course, count: int) -> None:
+        await self._apply(course.id, "seat-", count)
 
     async def add_rating(self, course: Course, rating_delta: int, count_delta: int) -> None:
         await self._apply(course.id, "rating", rating_delta, count_delta)
@@ -262,6 +276,13 @@ class InMemoryReviewRepository:
         if stored.version != expected_version:
             raise StaleVersion("the review was changed meanwhile")
         self._by_pair[pair] = copy.deepcopy(review)
+
+    async def remove(self, review_id: str) -> bool:
+        for pair, stored in self._by_pair.items():
+            if stored.id == review_id:
+                del self._by_pair[pair]
+                return True
+        return False
 
     async def list_course(self, course_id: str, before_id: str | None, limit: int) -> list[Review]:
         rows = sorted(

@@ -91,17 +91,13 @@ class SubmissionFiles:
     async def submittable(
         self, user_id: str, course_id: str, file_ids: list[str]
     ) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for file_id in file_ids:
-            file = await self._files.get(file_id)
-            if (
-                file is not None
-                and file.owner_id == user_id
-                and file.purpose is FilePurpose.SUBMISSION
-                and file.course_id == course_id
-            ):
-                found[file.id] = file.content_type
-        return found
+        return {
+            file.id: file.content_type
+            for file in await self._files.get_many(file_ids)
+            if file.owner_id == user_id
+            and file.purpose is FilePurpose.SUBMISSION
+            and file.course_id == course_id
+        }
 
 
 class GradedSubmissionFiles:

@@ -50,7 +50,13 @@ class ReviewService:
                         now=now,
                     )
                     await self._reviews.add(review)
-                    await self._counters.add_rating(course, review.rating, 1)
+                    try:
+                        await self._counters.add_rating(course, review.rating, 1)
+                    except BaseException:
+                        # Uncounted, the review would stay out of the average for good (a
+                        # retry revises it with a zero delta): take it back, let them retry.
+                        await self._reviews.remove(review.id)
+                        raise
                     return review
                 version = existing.version
                 delta = existing.revise(rating, comment, now)

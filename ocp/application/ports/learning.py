@@ -50,6 +50,11 @@ class EnrollmentRepository(Protocol):
         """Which of `user_ids` are enrolled in the course, in one round trip."""
         ...
 
+    async def add_many(self, enrollments: list[Enrollment]) -> list[Enrollment]:
+        """Store new enrollments in one round trip, skipping each whose student is enrolled in
+        its course already; the ones stored."""
+        ...
+
 
 class CourseCounters(Protocol):
     """The course's counters, changed atomically on the course itself (no transactions): each
@@ -61,7 +66,14 @@ class CourseCounters(Protocol):
         at the moment of the change, not from `course`); False when there is no seat."""
         ...
 
+    async def take_seats(self, course: Course, count: int) -> bool:
+        """`take_seat` for `count` seats at once: all of them, or none (False) when they do not
+        all fit below the capacity."""
+        ...
+
     async def give_back_seat(self, course: Course) -> None: ...
+
+    async def give_back_seats(self, course: Course, count: int) -> None: ...
 
     async def add_rating(self, course: Course, rating_delta: int, count_delta: int) -> None:
         """Move `rating_sum` and `rating_count` by these deltas; `rating_avg` follows."""
@@ -146,6 +158,10 @@ class ReviewRepository(Protocol):
 
     async def update(self, review: Review, expected_version: int) -> None:
         """Replace if the version is still `expected_version`, else `StaleVersion`."""
+        ...
+
+    async def remove(self, review_id: str) -> bool:
+        """Forget the review; True for the one caller that removed it."""
         ...
 
     async def list_course(self, course_id: str, before_id: str | None, limit: int) -> list[Review]:

@@ -4,7 +4,7 @@ does not grow with the file), the small text fields collected wherever they come
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -32,6 +32,13 @@ class Form(Generic[T]):
     fields: dict[str, str] = field(default_factory=dict)
     file: T | None = None
     file_part: FilePart | None = None
+
+
+def declared_length(headers: Mapping[str, str]) -> int | None:
+    """The body size the client declared in `Content-Length`, None when absent or malformed
+    (the stream's own count still applies)."""
+    raw = headers.get("content-length")
+    return int(raw) if raw and raw.isdigit() else None
 
 
 # Parser events: ("part", headers), ("data", bytes), ("end", None).

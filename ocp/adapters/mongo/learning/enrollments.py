@@ -8,17 +8,18 @@ from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from ocp.adapters.mongo.courses import SORT_FIELDS
 from ocp.adapters.mongo.errors import translate_errors
 from ocp.application.ports.courses import CatalogSort, catalog_key
 from ocp.application.ports.learning import CourseCard
 from ocp.domain.courses import Course, CourseStatus
-from ocp.domain.errors import Conflict, NotFound, StaleVersion
+from ocp.domain.errors import NotFound, StaleVersion
 from ocp.domain.learning import Enrollment, rating_average
 
 Doc = dict[str, Any]
+_DUPLICATE_KEY = 11000
 
 
 def enrollment_to_doc(e: Enrollment) -> Doc:
@@ -64,10 +65,9 @@ class MongoEnrollmentRepository:
         )
 
     async def add(self, enrollment: Enrollment) -> None:
-        try:
-            await self._enrollments.insert_one(enrollment_to_doc(enrollment))
-        except DuplicateKeyError:
-            raise Conflict("this student is enrolled already") from None
+        # A duplicate becomes `Conflict` in `translate_errors`; the use case answers it with
+        # the enrollment that won, so its message never reaches a client.
+        await self._enrollments.insert_one(enrollment_to_doc(enrollment))
 
     async def find(self, course_id: str, user_id: str) -> Enrollment | None:
         doc = await self._enrollments.find_one({"course_id": course_id, "user_id": user_id})
@@ -116,6 +116,23 @@ class MongoEnrollmentRepository:
         )
         return {doc["user_id"] async for doc in cursor}
 
+    async def add_many(self, enrollments: list[Enrollment]) -> list[Enrollment]:
+        if not enrollments:
+            return []
+        try:
+            await self._enrollments.insert_many(
+                [enrollment_to_doc(e) for e in enrollments], ordered=False
+            )
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if exc.details.get("writeConcernErrors") or any(
+                e.get("code") != _DUPLICATE_KEY for e in errors
+            ):
+                raise
+            skipped = {e["index"] for e in errors}
+            return [e for n, e in enumerate(enrollments) if n not in skipped]
+        return list(enrollments)
+
 
 # --- course counters -----------------------------------------------------------------------
 
@@ -155,14 +172,20 @@ class MongoCourseCounters:
         return True
 
     async def take_seat(self, course: Course) -> bool:
-        below_capacity = {
-            "$or": [{"capacity": None}, {"$expr": {"$lt": ["$enrolled_count", "$capacity"]}}]
-        }
+        return await self.take_seats(course, 1)
+
+    async def take_seats(self, course: Course, count: int) -> bool:
+        fits = {"$lte": [{"$add": ["$enrolled_count", count]}, "$capacity"]}
+        below_capacity = {"$or": [{"capacity": None}, {"$expr": fits}]}
         where = {"_id": course.id, "status": CourseStatus.PUBLISHED.value, **below_capacity}
-        return await self._move_seats(course, where, 1)
+        return await self._move_seats(course, where, count)
 
     async def give_back_seat(self, course: Course) -> None:
-        await self._move_seats(course, {"_id": course.id, "enrolled_count": {"$gt": 0}}, -1)
+        await self.give_back_seats(course, 1)
+
+    async def give_back_seats(self, course: Course, count: int) -> None:
+        where = {"_id": course.id, "enrolled_count": {"$gte": count}}
+        await self._move_seats(course, where, -count)
 
     async def add_rating(self, course: Course, rating_delta: int, count_delta: int) -> None:
         doc = await self._courses.find_one_and_update(

@@ -6,10 +6,9 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from ocp.adapters.mongo.errors import translate_errors
-from ocp.domain.errors import Conflict, NotFound, StaleVersion
+from ocp.domain.errors import NotFound, StaleVersion
 from ocp.domain.learning import Review
 
 Doc = dict[str, Any]
@@ -55,10 +54,9 @@ class MongoReviewRepository:
         )
 
     async def add(self, review: Review) -> None:
-        try:
-            await self._reviews.insert_one(_review_to_doc(review))
-        except DuplicateKeyError:
-            raise Conflict("this student reviewed this course already") from None
+        # A duplicate becomes `Conflict` in `translate_errors`; the use case then revises the
+        # review that won, so its message never reaches a client.
+        await self._reviews.insert_one(_review_to_doc(review))
 
     async def find(self, course_id: str, user_id: str) -> Review | None:
         doc = await self._reviews.find_one({"course_id": course_id, "user_id": user_id})
@@ -72,6 +70,9 @@ class MongoReviewRepository:
             if await self._reviews.count_documents({"_id": review.id}, limit=1) == 0:
                 raise NotFound("no such review")
             raise StaleVersion("the review was changed meanwhile")
+
+    async def remove(self, review_id: str) -> bool:
+        return (await self._reviews.delete_one({"_id": review_id})).deleted_count == 1
 
     async def list_course(self, course_id: str, before_id: str | None, limit: int) -> list[Review]:
         where: Doc = {"course_id": course_id}

@@ -25,7 +25,7 @@ from ocp.entrypoints.http.schemas.learning import (
     RosterItemOut,
     emails_from_csv,
 )
-from ocp.entrypoints.http.uploads import FilePart, MultipartStream
+from ocp.entrypoints.http.uploads import FilePart, MultipartStream, declared_length
 
 router = APIRouter(tags=["enrollments"])
 
@@ -112,12 +112,11 @@ async def bulk_enroll(
 
 
 async def _csv_emails(request: Request) -> list[str]:
-    declared = request.headers.get("content-length")
     form = MultipartStream(
         request.stream(),
         request.headers.get("content-type"),
         max_file_bytes=BULK_CSV_MAX_BYTES,
-        declared_length=int(declared) if declared and declared.isdigit() else None,
+        declared_length=declared_length(request.headers),
     )
 
     async def read_csv(body: AsyncIterator[bytes], part: FilePart) -> bytes:

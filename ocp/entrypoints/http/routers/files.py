@@ -20,7 +20,7 @@ from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
 from ocp.entrypoints.http.schemas.common import PageOut
 from ocp.entrypoints.http.schemas.files import DirectUploadIn, DirectUploadOut, FileOut
-from ocp.entrypoints.http.uploads import FilePart, MultipartStream
+from ocp.entrypoints.http.uploads import FilePart, MultipartStream, declared_length
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
 
@@ -69,7 +69,7 @@ async def upload(request: Request, user: CurrentUser, files: Files) -> Any:
         request.stream(),
         request.headers.get("content-type"),
         max_file_bytes=files.max_upload_bytes,
-        declared_length=_content_length(request),
+        declared_length=declared_length(request.headers),
         text_fields=frozenset({"purpose", "course_id"}),
     )
     received: Received | None = None
@@ -314,8 +314,3 @@ def content_disposition(file: StoredFile) -> str:
     folded = unicodedata.normalize("NFKD", file.filename).encode("ascii", "ignore").decode()
     fallback = _ASCII_UNSAFE.sub("_", folded).strip() or "file"
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(file.filename, safe='')}"
-
-
-def _content_length(request: Request) -> int | None:
-    raw = request.headers.get("content-length")
-    return int(raw) if raw and raw.isdigit() else None
