@@ -145,7 +145,7 @@ def bare_app() -> Any:
         os.environ["OCP_MONGODB_URI"], tz_aware=True
     )
     courses = client[DB_NAME]["courses"]
-    projection = {"modules": 0, "title_key": 0, "newest_key": 0, "title_sort": 0,
+    projection = {"modules": 0, "newest_key": 0, "title_sort": 0,
                   "rating_key": 0, "popular_key": 0}  # fmt: skip
     app = FastAPI()
 

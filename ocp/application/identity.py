@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from ocp.application.paging import Page, decode_cursor, page_of
+from ocp.application.paging import DEFAULT_LIMIT, Page, decode_cursor, page_of
 from ocp.application.ports.common import Clock, IdGenerator
 from ocp.application.ports.identity import (
     LoginThrottle,
@@ -199,11 +199,13 @@ class IdentityService:
         secret = Password(new_password)
         if not await self._hasher.verify(current_password, actor.password_hash):
             raise RuleViolated("the current password is not correct", field="current_password")
-        version = actor.version
-        actor.change_password_hash(
-            await self._hasher.hash(secret.value), self._clock.now(), revoke_access=False
+        password_hash = await self._hasher.hash(secret.value)
+        now = self._clock.now()
+        await self._save(
+            actor,
+            None,
+            lambda user: user.change_password_hash(password_hash, now, revoke_access=False),
         )
-        await self._users.update(actor, version)
         await self._refresh_tokens.revoke_user(actor.id, except_family=session_id)
 
     async def request_password_reset(self, email: str) -> None:
@@ -227,11 +229,12 @@ class IdentityService:
     async def confirm_password_reset(self, token: str, new_password: str) -> None:
         secret = Password(new_password)
         user = await self._consume(OneTimePurpose.PASSWORD_RESET, token)
-        version = user.version
-        user.change_password_hash(
-            await self._hasher.hash(secret.value), self._clock.now(), revoke_access=True
+        password_hash = await self._hasher.hash(secret.value)
+        now = self._clock.now()
+        # The token is spent: a profile edit meanwhile must not make the reset fail.
+        await self._save(
+            user, None, lambda u: u.change_password_hash(password_hash, now, revoke_access=True)
         )
-        await self._users.update(user, version)
         await self._refresh_tokens.revoke_user(user.id)
         await self._throttle.clear(user.email.key)
 
@@ -249,9 +252,8 @@ class IdentityService:
 
     async def confirm_email_verification(self, token: str) -> None:
         user = await self._consume(OneTimePurpose.EMAIL_VERIFICATION, token)
-        version = user.version
-        user.verify_email(self._clock.now())
-        await self._users.update(user, version)
+        now = self._clock.now()
+        await self._save(user, None, lambda u: u.verify_email(now))
 
     async def _mail_one_time(
         self,
@@ -318,7 +320,7 @@ class IdentityService:
         *,
         role: Role | None = None,
         query: str | None = None,
-        limit: int = 20,
+        limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> Page[User]:
         _require_admin(actor)

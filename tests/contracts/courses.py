@@ -184,6 +184,9 @@ class CourseRepositoryContract:
         assert set(ids(found)) == {mine_draft.id, mine_live.id, co_taught.id}
         found = await courses.search(page(status=None, staff_id="me", terms=["by:other"]))
         assert ids(found) == [co_taught.id]
+        # `staff_id` alone decides: a status beside it narrows nothing, in every store alike.
+        found = await courses.search(page(staff_id="me"))
+        assert set(ids(found)) == {mine_draft.id, mine_live.id, co_taught.id}
 
     async def test_catalog_rows_carry_the_course_fields(self, courses):
         course = a_course("Listed", tags=["x"], summary="sum", category="Cat")

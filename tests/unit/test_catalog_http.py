@@ -107,18 +107,53 @@ async def test_patterns_and_operators_are_taken_literally(client, teacher, query
 
 
 async def test_sort_orders(client, container, teacher, clock):
-    for title in ("banana split", "Apple pie", "éclair", "cherry tart"):
-        await a_published(client, teacher, title)
+    # title: (rating_sum, rating_count, enrolled_count), each order unlike the others
+    made = {
+        "banana split": (9, 2, 1),  # 4.5
+        "Apple pie": (8, 2, 3),  # 4.0
+        "éclair": (0, 0, 5),  # unrated
+        "cherry tart": (5, 1, 0),  # 5.0
+    }
+    counters = container.course_counters()
+    for title, (rating_sum, rating_count, enrolled) in made.items():
+        course = await container.courses().get((await a_published(client, teacher, title))["id"])
+        await counters.add_rating(course, rating_sum, rating_count)
+        if enrolled:
+            assert await counters.take_seats(course, enrolled)
         clock.advance(1)
+    assert await titles(client, "?sort=newest") == [
+        "cherry tart",
+        "éclair",
+        "Apple pie",
+        "banana split",
+    ]
     assert await titles(client, "?sort=title") == [
         "Apple pie",
         "banana split",
         "cherry tart",
         "éclair",
     ]
-    # No ratings or enrollments yet: ties fall back to the newest id first.
-    assert await titles(client, "?sort=rating") == await titles(client, "?sort=popular")
+    assert await titles(client, "?sort=rating") == [
+        "cherry tart",
+        "banana split",
+        "Apple pie",
+        "éclair",
+    ]
+    assert await titles(client, "?sort=popular") == [
+        "éclair",
+        "Apple pie",
+        "banana split",
+        "cherry tart",
+    ]
     assert (await client.get(f"{API}?sort=cheapest")).status_code == 422
+
+
+async def test_equal_ratings_and_enrollments_fall_back_to_the_newest_first(client, teacher, clock):
+    for title in ("first", "second", "third"):
+        await a_published(client, teacher, title)
+        clock.advance(1)
+    for sort in ("rating", "popular"):
+        assert await titles(client, f"?sort={sort}") == ["third", "second", "first"]
 
 
 async def test_mine_lists_own_courses_in_every_status_and_needs_a_token(client, container, teacher):

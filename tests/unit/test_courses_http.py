@@ -274,6 +274,37 @@ async def test_co_instructors_must_be_instructors_and_then_may_edit(client, cont
     assert (await client.get(f"{API}/{course['id']}", headers=co.auth)).status_code == 404
 
 
+async def test_a_stranger_adding_co_instructors_learns_nothing_about_user_ids(
+    client, container, teacher
+):
+    draft = await a_draft(client, teacher)
+    published = await a_published(client, teacher)
+    stranger = await signed_up(client, container, Role.INSTRUCTOR)
+    student = await signed_up(client, container)
+    for user_id in (stranger.id, student.id, "nobody"):
+        response = await client.put(
+            f"{API}/{draft['id']}/instructors/{user_id}", headers=stranger.auth
+        )
+        assert response.status_code == 404, user_id
+        response = await client.put(
+            f"{API}/{published['id']}/instructors/{user_id}", headers=stranger.auth
+        )
+        assert response.status_code == 403, user_id
+
+
+async def test_a_stranger_setting_a_cover_gets_403_or_404_before_any_file_check(
+    client, container, teacher
+):
+    draft = await a_draft(client, teacher)
+    published = await a_published(client, teacher)
+    stranger = await signed_up(client, container, Role.INSTRUCTOR)
+    body = {"cover_file_id": "not-a-file"}
+    response = await client.patch(f"{API}/{draft['id']}", json=body, headers=stranger.auth)
+    assert response.status_code == 404
+    response = await client.patch(f"{API}/{published['id']}", json=body, headers=stranger.auth)
+    assert response.status_code == 403
+
+
 # --- modules and lessons ----------------------------------------------------------------------
 
 

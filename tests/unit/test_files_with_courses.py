@@ -3,6 +3,8 @@ the lesson that keeps its file from being deleted."""
 
 from __future__ import annotations
 
+import pytest
+
 from ocp.application.courses import CourseChanges, CourseDraft, LessonDraft
 from ocp.domain.courses import LessonKind
 from ocp.domain.users import Role
@@ -52,15 +54,35 @@ async def test_lesson_material_follows_the_course(client, container):
     ).status_code == 409
 
 
+@pytest.mark.parametrize("closing", ["archive", "unpublish"])
+async def test_lesson_material_closes_to_students_with_the_course(client, container, closing):
+    teacher = await signed_up(client, container, Role.INSTRUCTOR)
+    student = await signed_up(client, container)
+    course_id = await a_course(container, teacher)
+    material = (await upload(client, teacher, PDF, "lesson_material", course_id)).json()["id"]
+    lesson_id = await a_lesson(container, teacher, course_id, material)
+    await publish(container, teacher, course_id)
+    container.enrollments().enroll(course_id, student.id)
+    content = f"/api/v1/files/{material}/content"
+    assert (await client.get(content, headers=student.auth)).status_code == 200
+    actor = await container.users().get(teacher.id)
+    await getattr(container.course_service(), closing)(actor, course_id)
+    # The lesson and its material answer alike: gone for the student, there for the staff.
+    assert (
+        await client.get(f"/api/v1/lessons/{lesson_id}", headers=student.auth)
+    ).status_code == 404
+    assert (await client.get(content, headers=student.auth)).status_code == 404
+    assert (
+        await client.get(f"/api/v1/lessons/{lesson_id}", headers=teacher.auth)
+    ).status_code == 200
+    assert (await client.get(content, headers=teacher.auth)).status_code == 200
+
+
 async def test_only_course_staff_upload_its_material_and_cover(client, container):
     teacher = await signed_up(client, container, Role.INSTRUCTOR)
     other = await signed_up(client, container, Role.INSTRUCTOR)
     course_id = await a_course(container, teacher)
     assert (await upload(client, other, PDF, "lesson_material", course_id)).status_code == 422
-    student = await signed_up(client, container)
-    assert (await upload(client, student, PDF, "submission", course_id)).status_code == 422
-    container.enrollments().enroll(course_id, student.id)
-    assert (await upload(client, student, PDF, "submission", course_id)).status_code == 201
     cover = (await upload(client, teacher, PNG, "course_cover", course_id)).json()["id"]
     actor = await container.users().get(teacher.id)
     changed = await container.course_service().edit_course(
@@ -71,3 +93,7 @@ async def test_only_course_staff_upload_its_material_and_cover(client, container
     await a_lesson(container, teacher, course_id, None)
     await publish(container, teacher, course_id)
     assert (await client.get(f"/api/v1/files/{cover}/content")).status_code == 200
+    student = await signed_up(client, container)
+    assert (await upload(client, student, PDF, "submission", course_id)).status_code == 422
+    container.enrollments().enroll(course_id, student.id)
+    assert (await upload(client, student, PDF, "submission", course_id)).status_code == 201

@@ -254,6 +254,28 @@ async def test_profile_patch_with_if_match(client, container):
 
 
 @pytest.mark.parametrize(
+    "if_match",
+    [
+        b'"\xb2"',  # "²": str.isdigit() says yes, int() says no
+        b'"\xd9\xa1"',  # the Arabic-Indic digit one, as UTF-8
+        b'"' + b"9" * 5000 + b'"',  # more digits than int() converts
+        b'"1' + b"0" * 18 + b'"',  # 19 digits: no version gets there
+        b'"-1"',
+        b'""',
+    ],
+    ids=["superscript-two", "arabic-indic-one", "5000-digits", "19-digits", "negative", "empty"],
+)
+async def test_an_if_match_naming_no_version_is_412_never_500(client, container, if_match):
+    account = await signed_up(client, container)
+    response = await client.patch(
+        "/api/v1/users/me", json={"bio": "x"}, headers={**account.auth, "If-Match": if_match}
+    )
+    assert_problem(response, 412)
+    me = (await client.get("/api/v1/users/me", headers=account.auth)).json()
+    assert me["bio"] == ""
+
+
+@pytest.mark.parametrize(
     "body",
     [{"role": "admin"}, {"email_verified": True}, {"bio": {"$set": "x"}}, {"is_active": False}],
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from ocp.adapters.memory.clock import ManualClock
@@ -25,7 +27,7 @@ from ocp.domain.errors import (
     StaleVersion,
     TooManyAttempts,
 )
-from ocp.domain.users import Role
+from ocp.domain.users import Role, User
 from tests.support import JWT_SECRET, PASSWORD
 
 
@@ -39,10 +41,34 @@ def mailer():
     return InMemoryMailer()
 
 
+class UsersEditedMeanwhile(InMemoryUserRepository):
+    """The in-memory store, where a test can make the next read be followed at once by
+    someone else's profile edit: the reader then holds a version that is no longer current."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.edit_after_next_read = False
+
+    async def get(self, user_id: str) -> User | None:
+        user = await super().get(user_id)
+        if self.edit_after_next_read and user is not None:
+            self.edit_after_next_read = False
+            meanwhile = await super().get(user_id)
+            assert meanwhile is not None
+            meanwhile.edit_profile(datetime.now(UTC), biography="edited meanwhile")
+            await self.update(meanwhile, user.version)
+        return user
+
+
 @pytest.fixture
-def identity(clock, mailer):
+def users():
+    return UsersEditedMeanwhile()
+
+
+@pytest.fixture
+def identity(clock, mailer, users):
     return IdentityService(
-        users=InMemoryUserRepository(),
+        users=users,
         refresh_tokens=InMemoryRefreshTokenStore(),
         one_time_tokens=InMemoryOneTimeTokenStore(),
         hasher=BcryptPasswordHasher(rounds=4),
@@ -157,6 +183,17 @@ async def test_changing_the_password_ends_the_other_sessions(identity):
     await identity.login("c@example.com", "brand new secret")
 
 
+async def test_a_password_change_survives_a_concurrent_profile_edit(identity, users):
+    await identity.register("race@example.com", PASSWORD, "Race")
+    pair = await identity.login("race@example.com", PASSWORD)
+    users.edit_after_next_read = True
+    user, session = await identity.authenticate(pair.access_token)
+    await identity.change_password(user, session, PASSWORD, "brand new secret")
+    await identity.login("race@example.com", "brand new secret")
+    me, _ = await identity.authenticate(pair.access_token)
+    assert me.bio == "edited meanwhile"
+
+
 async def test_password_reset_by_mail_works_once_and_ends_every_session(identity, mailer):
     await identity.register("p@example.com", PASSWORD, "P")
     session = await identity.login("p@example.com", PASSWORD)
@@ -197,6 +234,19 @@ async def test_email_verification(identity, mailer):
         await identity.confirm_email_verification(token_in(mailer.sent[-1]))
 
 
+async def test_spent_one_time_tokens_survive_a_concurrent_profile_edit(identity, mailer, users):
+    user = await identity.register("w@example.com", PASSWORD, "W")
+    await identity.request_email_verification(user)
+    users.edit_after_next_read = True
+    await identity.confirm_email_verification(token_in(mailer.sent[-1]))
+    await identity.request_password_reset("w@example.com")
+    users.edit_after_next_read = True
+    await identity.confirm_password_reset(token_in(mailer.sent[-1]), "a fresh password")
+    pair = await identity.login("w@example.com", "a fresh password")
+    me, _ = await identity.authenticate(pair.access_token)
+    assert me.email_verified and me.bio == "edited meanwhile"
+
+
 async def test_profile_edits_honour_the_version_read(identity):
     user = await identity.register("e@example.com", PASSWORD, "E")
     edited = await identity.update_profile(user, ProfileChanges(bio="Hello"), if_match=1)
@@ -233,8 +283,12 @@ async def test_only_admins_administer_and_deactivation_is_immediate(identity):
 async def test_a_promoted_instructor_keeps_working(identity):
     admin = await identity.register("a2@example.com", PASSWORD, "Admin", role=Role.ADMIN)
     user = await identity.register("t@example.com", PASSWORD, "T")
+    pair = await identity.login("t@example.com", PASSWORD)
     promoted = await identity.administer_user(admin, user.id, role=Role.INSTRUCTOR)
     assert promoted.role is Role.INSTRUCTOR
+    me, _ = await identity.authenticate(pair.access_token)
+    assert me.role is Role.INSTRUCTOR
+    await identity.refresh(pair.refresh_token)
 
 
 async def test_bootstrap_admin_is_made_only_when_none_exists(identity):

@@ -56,9 +56,10 @@ class InMemoryCourseRepository:
         descending = query.sort.descending
         found: list[tuple[str, Course]] = []
         for course in self._by_id.values():
-            if query.status is not None and course.status is not query.status:
-                continue
-            if query.staff_id is not None and query.staff_id not in course.staff_ids:
+            if query.staff_id is not None:  # the staff's own courses, in every status
+                if query.staff_id not in course.staff_ids:
+                    continue
+            elif query.status is not None and course.status is not query.status:
                 continue
             if query.terms and not set(query.terms) <= set(course.catalog_terms()):
                 continue

@@ -24,7 +24,6 @@ from ocp.domain.courses import (
     LessonOutline,
     Level,
     Module,
-    fold,
 )
 from ocp.domain.errors import Conflict, DuplicateSlug, NotFound, StaleVersion
 
@@ -43,7 +42,6 @@ def course_to_doc(course: Course) -> Doc:
         "_id": course.id,
         "slug": course.slug,
         "title": course.title,
-        "title_key": fold(course.title),
         "summary": course.summary,
         "description": course.description,
         "tags": course.tags,
@@ -168,7 +166,7 @@ COURSE_INDEXES: list[tuple[str, list[tuple[str, int]]]] = [
 ]
 
 # A catalog row needs no outline and none of the catalog bookkeeping.
-_LISTING = {"modules": 0, **{field: 0 for field in SORT_FIELDS.values()}, "title_key": 0}
+_LISTING = {"modules": 0, **{field: 0 for field in SORT_FIELDS.values()}}
 
 
 @translate_errors
@@ -219,8 +217,6 @@ class MongoCourseRepository:
 
     async def search(self, query: CatalogQuery) -> list[Course]:
         where, order, rest = catalog_filter(query)
-        if query.status is not None and query.staff_id is not None:
-            rest.add(f"status:{query.status.value}")  # a pairing no route asks for
         if not rest:
             cursor = self._courses.find(where, _LISTING).sort(order).limit(query.limit)
             return [_course_from_doc(doc) async for doc in cursor]
@@ -230,7 +226,7 @@ class MongoCourseRepository:
         )
         try:
             async for doc in cursor:
-                if rest <= set(doc["facets"]) | {f"status:{doc['status']}"}:
+                if rest <= set(doc["facets"]):
                     found.append(_course_from_doc(doc))
                     if len(found) == query.limit:
                         break

@@ -14,7 +14,7 @@ from ocp.application.courses.commands import (
     LessonDraft,
     NoCourseFiles,
 )
-from ocp.application.paging import Page, decode_cursor, encode_cursor
+from ocp.application.paging import Page, decode_cursor, page_of
 from ocp.application.ports.common import Clock, IdGenerator
 from ocp.application.ports.courses import (
     CatalogQuery,
@@ -136,21 +136,17 @@ class CourseService:
             after=str(after[1]) if after else None,
         )
         rows = await self._courses.search(query)
-        if len(rows) > limit:
-            rows = rows[:limit]
-            return Page(
-                rows, encode_cursor((wanted.sort.value, catalog_key(rows[-1], wanted.sort)))
-            )
-        return Page(rows, None)
+        return page_of(rows, limit, lambda c: (wanted.sort.value, catalog_key(c, wanted.sort)))
 
     async def edit_course(
         self, actor: User, course_id: str, changes: CourseChanges, if_match: int | None = None
     ) -> Course:
         """Edit the course's own fields. With `if_match` the edit applies only to that version;
         without, it applies to whatever version is current when it is saved."""
+        course = await self._staff_course(actor, course_id)  # who first: nothing leaks to others
         cover = changes.cover_file_id
         if isinstance(cover, str) and not await self._files.is_attachable(
-            cover, actor.id, course_id, COURSE_COVER
+            cover, actor.id, course.id, COURSE_COVER
         ):
             raise RuleViolated("is not an image you uploaded as a course cover", "cover_file_id")
         capacity = changes.capacity
@@ -173,7 +169,7 @@ class CourseService:
                 clear_cover=cover is None,
             )
 
-        return await self._change(actor, course_id, edit)
+        return await self._change(actor, course_id, edit, read=course)
 
     async def publish(self, actor: User, course_id: str) -> Course:
         return await self._change(
@@ -198,12 +194,15 @@ class CourseService:
         await self._lessons.delete_course(course.id)
 
     async def add_instructor(self, actor: User, course_id: str, user_id: str) -> Course:
+        # Who first: a stranger learns nothing about the course, nor which user ids exist.
+        course = await self._staff_course(actor, course_id)
+        course.require_owner(actor)
         user = await self._users.get(user_id)
         if user is None:
             raise RuleViolated("no instructor with this id", field="user_id")
         now = self._clock.now()
         return await self._change(
-            actor, course_id, lambda c: c.add_instructor(user, now), owner_only=True
+            actor, course_id, lambda c: c.add_instructor(user, now), owner_only=True, read=course
         )
 
     async def remove_instructor(self, actor: User, course_id: str, user_id: str) -> Course:
@@ -303,7 +302,7 @@ class CourseService:
         lesson, course = await self._lesson_and_course(lesson_id)
         if course.is_staff(actor):
             return lesson
-        if course.status is CourseStatus.PUBLISHED and (
+        if course.lessons_open_to_students and (
             lesson.is_preview
             or (actor is not None and await self._enrollments.is_enrolled(course.id, actor.id))
         ):
@@ -368,11 +367,15 @@ class CourseService:
         change: Callable[[Course], object],
         *,
         owner_only: bool = False,
+        read: Course | None = None,
     ) -> Course:
         """Apply `change` to the current course and save it if nobody saved in between; when
-        somebody did, read again and re-apply (outline edits by colleagues commute)."""
+        somebody did, read again and re-apply (outline edits by colleagues commute). `read`
+        is the course as the caller has just read and checked it, to start from."""
         for attempt in range(_EDIT_ATTEMPTS):
-            course = await self._staff_course(actor, course_id)
+            course = read if read is not None and attempt == 0 else None
+            if course is None:
+                course = await self._staff_course(actor, course_id)
             if owner_only:
                 course.require_owner(actor)
             version = course.version

@@ -86,9 +86,13 @@ class CoursesForFiles:
             return CourseRelation.NONE
         if course.is_staff(user):
             return CourseRelation.STAFF
-        if user is not None and await self._enrollments.is_enrolled(course_id, user.id):
+        if (
+            course.lessons_open_to_students
+            and user is not None
+            and await self._enrollments.is_enrolled(course_id, user.id)
+        ):
             return CourseRelation.STUDENT
-        if course.status is CourseStatus.PUBLISHED:
+        if course.is_visible_to(user):
             return CourseRelation.VISITOR
         return CourseRelation.NONE
 

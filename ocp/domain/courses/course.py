@@ -103,6 +103,12 @@ class Course:
     def is_visible_to(self, user: User | None) -> bool:
         return self.status is CourseStatus.PUBLISHED or self.is_staff(user)
 
+    @property
+    def lessons_open_to_students(self) -> bool:
+        """Enrolled students read every lesson and its material only while the course is
+        published: a draft or archived course is hidden from all but its staff."""
+        return self.status is CourseStatus.PUBLISHED
+
     def require_staff(self, user: User | None) -> None:
         """Staff pass; others get NotFound for a course they cannot see, else PermissionDenied."""
         if self.is_staff(user):

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from ocp.application.identity import IdentityService
+from ocp.application.paging import DEFAULT_LIMIT, MAX_LIMIT
 from ocp.domain.errors import AuthenticationFailed, StaleVersion
 from ocp.domain.users import User
-
-
-def container(request: Request) -> Any:
-    return request.app.state.container
 
 
 async def identity_service(request: Request) -> IdentityService:
@@ -71,7 +68,9 @@ class Paging:
 
 
 async def paging(
-    limit: Annotated[int, Query(ge=1, le=100, description="page size, 1 to 100")] = 20,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"page size, 1 to {MAX_LIMIT}")
+    ] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None, Query(max_length=512, description="`next_cursor` of the previous page")
     ] = None,
@@ -82,17 +81,22 @@ async def paging(
 PagingParams = Annotated[Paging, Depends(paging)]
 
 
+_VERSION_DIGITS_MAX = 18  # a version is a counter: 18 digits still fit a signed 64-bit int
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
 
 
 async def if_match(request: Request) -> int | None:
-    """The version a client's `If-Match` names; None when it sent none (or `*`)."""
+    """The version a client's `If-Match` names; None when it sent none (or `*`). Anything that
+    is not a plain ASCII number of at most 18 digits names no version, so it is stale (412)."""
     raw = request.headers.get("if-match")
     if raw is None or raw.strip() == "*":
         return None
     value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    # str.isdigit() also accepts "²" and other digits int() refuses.
+    if not (0 < len(value) <= _VERSION_DIGITS_MAX and value.isascii() and value.isdigit()):
         raise StaleVersion("If-Match does not name a version of this resource")
     return int(value)
 
