@@ -5,21 +5,18 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.integration.processes import free_port, serving
 
 
 @contextmanager
@@ -44,26 +41,28 @@ def uvicorn_process(
     ]
     if factory:
         command.append("--factory")
-    process = subprocess.Popen(
-        command,
-        env={**os.environ, **(env or {})},
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{app} did not start") from None
-                time.sleep(0.1)
-        yield base, process.pid
-    finally:
-        process.terminate()
-        process.wait(30)
+    # Run in a scratch directory, the checkout on the import path: no developer's `.env`
+    # (nor ./var) of the checkout reaches the app under measurement.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with tempfile.TemporaryDirectory() as scratch:
+        process = subprocess.Popen(
+            [*command, "--app-dir", root], env={**os.environ, **(env or {})}, cwd=scratch
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    httpx.get(base + "/healthz", timeout=1)
+                    break
+                except httpx.TransportError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"{app} did not start") from None
+                    time.sleep(0.1)
+            yield base, process.pid
+        finally:
+            process.terminate()
+            process.wait(30)
 
 
 @contextmanager
@@ -101,41 +100,30 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 @contextmanager
-def ocp_server(env: dict[str, str], *, workers: int = 1, log_to: str = os.devnull) -> Iterator[str]:
+def ocp_process(
+    env: dict[str, str], *, workers: int = 1, log_to: str = os.devnull
+) -> Iterator[tuple[str, int]]:
     """`ocp serve` itself (its logging, metrics and workers), on a free loopback port, its
-    output to `log_to`. OCP_ variables of the caller's environment are dropped."""
-    port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("OCP_")}
-    environment.update({"OCP_PORT": str(port), "OCP_WORKERS": str(workers), **env})
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with open(log_to, "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ocp.entrypoints.cli", "serve"],
-            env=environment,
-            cwd=root,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("ocp serve did not start")
-            time.sleep(0.1)
+    output to `log_to`: its base URL and process id. Started as the integration suites start
+    it (tests/integration/processes.py): in its data dir (env's OCP_DATA_DIR, required), with
+    no OCP_ variable of the caller's environment."""
+    env = dict(env)
+    data_dir = Path(env.pop("OCP_DATA_DIR"))
+    with serving(data_dir, log_to=Path(log_to), OCP_WORKERS=str(workers), **env) as server:
+        port = int(server.base.rsplit(":", 1)[1])
         # Each worker listens on its own socket (SO_REUSEPORT): wait until all of them do, or
         # the first connections all go to the first worker up.
+        deadline = time.monotonic() + 60
         while shutil.which("ss") and listeners(port) < workers and time.monotonic() < deadline:
             time.sleep(0.1)
+        yield server.base, server.process.pid
+
+
+@contextmanager
+def ocp_server(env: dict[str, str], *, workers: int = 1, log_to: str = os.devnull) -> Iterator[str]:
+    """`ocp serve` on a free loopback port: its base URL; see `ocp_process`."""
+    with ocp_process(env, workers=workers, log_to=log_to) as (base, _):
         yield base
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 def listeners(port: int) -> int:

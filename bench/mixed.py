@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from bench.harness import median, ocp_server  # noqa: E402
+from bench.harness import median, ocp_process, ocp_server  # noqa: E402
 from ocp.adapters.mongo.embedded import EmbeddedDatabase  # noqa: E402
 
 STUDENTS = 16
@@ -117,16 +117,10 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICK
 
 
-def server_pids(base: str) -> list[int]:
-    found = subprocess.run(
-        ["pgrep", "-f", "ocp.entrypoints.cli serve"], capture_output=True, text=True
-    )
-    parents = [int(p) for p in found.stdout.split()]
-    pids = list(parents)
-    for parent in parents:
-        children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True)
-        pids += [int(c) for c in children.stdout.split()]
-    return pids
+def server_pids(parent: int) -> list[int]:
+    """The `ocp serve` process `parent` and its workers."""
+    children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True)
+    return [parent] + [int(c) for c in children.stdout.split()]
 
 
 def run_wrk(base: str, script: str, seconds: int, connections: int) -> tuple[float, float, float]:
@@ -173,9 +167,9 @@ def measure(env, script, args, database_pid):
     cpu: dict[int, dict[str, float]] = {1: {}, 2: {}}
     for _ in range(args.rounds):  # alternate, so drift in the machine hits both alike
         for workers in (1, 2):
-            with ocp_server(env, workers=workers) as base:
+            with ocp_process(env, workers=workers) as (base, pid):
                 run_wrk(base, script, 2, args.connections)  # warm up
-                api = server_pids(base)
+                api = server_pids(pid)
                 dbs = [database_pid] if database_pid else []
                 before = {"api": cpu_seconds(api), "db": cpu_seconds(dbs)}
                 begun = time.monotonic()

@@ -10,6 +10,10 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# HS256 wants a key at least as long as its hash (RFC 7518 3.2); the token issuer refuses a
+# shorter one, so a short key must stop start-up rather than fail every sign-in later.
+JWT_SECRET_MIN_BYTES = 32
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -48,14 +52,16 @@ class Settings(BaseSettings):
         3_600, ge=0, description="`ocp files gc` spares objects younger than this"
     )
 
-    jwt_secret: SecretStr | None = Field(None, description="HS256 key, at least 32 bytes")
+    jwt_secret: SecretStr | None = Field(
+        None, description=f"HS256 key, at least {JWT_SECRET_MIN_BYTES} bytes (UTF-8)"
+    )
     jwt_issuer: str = "ocp"
     jwt_audience: str = "ocp-api"
     access_token_ttl_s: int = Field(900, ge=30, le=86_400)
     refresh_token_ttl_s: int = Field(1_209_600, ge=300)
     bcrypt_rounds: int = Field(12, ge=4, le=16)
 
-    bootstrap_admin_email: str | None = None
+    bootstrap_admin_email: str | None = Field(None, description="set with the password, or neither")
     bootstrap_admin_password: SecretStr | None = None
 
     login_max_failures: int = Field(5, ge=1)
@@ -103,6 +109,23 @@ class Settings(BaseSettings):
             raise ValueError("OCP_JWT_SECRET is required when OCP_ENV=production")
         if self.file_store == "s3" and not self.s3_bucket:
             raise ValueError("OCP_S3_BUCKET is required when OCP_FILE_STORE=s3")
+        return self
+
+    @model_validator(mode="after")
+    def _secrets_are_usable(self) -> Settings:
+        """Caught here, not by the first request: a short key would pass the health checks
+        and then fail every sign-in, half a bootstrap admin would silently make none."""
+        if (
+            self.jwt_secret is not None
+            and len(self.jwt_secret.get_secret_value().encode("utf-8")) < JWT_SECRET_MIN_BYTES
+        ):
+            raise ValueError(f"OCP_JWT_SECRET must be at least {JWT_SECRET_MIN_BYTES} bytes")
+        password = self.bootstrap_admin_password
+        if bool(self.bootstrap_admin_email) != bool(password and password.get_secret_value()):
+            raise ValueError(
+                "OCP_BOOTSTRAP_ADMIN_EMAIL and OCP_BOOTSTRAP_ADMIN_PASSWORD go together: "
+                "set both, or neither"
+            )
         return self
 
     @field_validator("log_level", mode="before")

@@ -373,18 +373,9 @@ Container.file_usage.add_args(Container.graded_submission_files)
 
 
 from ocp.container.lifecycle import (  # noqa: E402 - they take the Container defined above
-    instrument,
     launch_embedded_database,
-    mongo_index_owners,
     start,
     stop,
 )
 
-__all__ = [
-    "Container",
-    "instrument",
-    "launch_embedded_database",
-    "mongo_index_owners",
-    "start",
-    "stop",
-]
+__all__ = ["Container", "launch_embedded_database", "start", "stop"]

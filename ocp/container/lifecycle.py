@@ -18,26 +18,23 @@ if TYPE_CHECKING:
 log = logging.getLogger("ocp")
 
 
-def mongo_index_owners(container: Container) -> list[Any]:
-    """Every MongoDB repository, each declaring its own indexes."""
+def database_repositories(container: Container) -> list[str]:
+    """The name of every provider that picks its adapter by the database kind (a Selector on
+    `database_kind`): every repository, whoever declared it."""
     return [
-        container.users(),
-        container.refresh_tokens(),
-        container.one_time_tokens(),
-        container.login_throttle(),
-        # courses (issue 3)
-        container.courses(),
-        container.lessons(),
-        container.enrollments(),
-        # files (issue 4)
-        container.file_records(),
-        container.upload_sessions(),
-        # learning (issue 5)
-        container.enrollment_records(),
-        container.course_counters(),
-        container.assignments(),
-        container.submissions(),
-        container.reviews(),
+        name
+        for name, provider in container.providers.items()
+        if isinstance(provider, providers.Selector) and provider.selector is container.database_kind
+    ]
+
+
+def mongo_index_owners(container: Container) -> list[Any]:
+    """Every MongoDB repository declaring its own indexes (`ensure_indexes`), found the way
+    `instrument` finds them, so a repository added to the container cannot be missed."""
+    return [
+        repository
+        for name in database_repositories(container)
+        if hasattr(repository := getattr(container, name)(), "ensure_indexes")
     ]
 
 
@@ -53,13 +50,7 @@ def instrument(container: Container) -> None:
         container.login_throttle.override(providers.Object(CountedLoginThrottle(throttle)))
     timed: list[tuple[str, str]] = []
     if settings.database == "mongo":
-        # Every repository is a Selector on the database kind, whoever declared it.
-        timed += [
-            ("database", name)
-            for name, provider in container.providers.items()
-            if isinstance(provider, providers.Selector)
-            and provider.selector is container.database_kind
-        ]
+        timed += [("database", name) for name in database_repositories(container)]
     if settings.file_store != "memory":
         timed.append(("file_store", "file_store"))
     for backend, name in timed:
@@ -90,9 +81,18 @@ def launch_embedded_database(settings: Settings) -> EmbeddedDatabase | None:
 
 async def start(container: Container) -> None:
     """Start-up in one place: the embedded database if needed, indexes (idempotent), then the
-    bootstrap admin."""
+    bootstrap admin. When any step fails, what was started is stopped again before the error
+    goes on: nobody else holds the embedded database yet."""
     settings: Settings = container.settings()
     container.embedded_database.override(providers.Object(launch_embedded_database(settings)))
+    try:
+        await _prepare(container, settings)
+    except BaseException:
+        await stop(container)
+        raise
+
+
+async def _prepare(container: Container, settings: Settings) -> None:
     instrument(container)
     if settings.database == "mongo":
         for owner in mongo_index_owners(container):
@@ -111,11 +111,14 @@ async def start(container: Container) -> None:
 
 
 async def stop(container: Container) -> None:
+    """Close the clients, then stop the embedded database whatever closing them raised."""
     settings: Settings = container.settings()
-    if settings.database == "mongo" and settings.mongodb_uri:
-        await container.mongo_client().close()
-    if settings.file_store == "s3":
-        await container.file_store().close()
-    embedded = container.embedded_database()
-    if embedded is not None:
-        embedded.stop()
+    try:
+        if settings.database == "mongo" and settings.mongodb_uri:
+            await container.mongo_client().close()
+        if settings.file_store == "s3":
+            await container.file_store().close()
+    finally:
+        embedded = container.embedded_database()
+        if embedded is not None:
+            embedded.stop()

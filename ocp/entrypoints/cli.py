@@ -33,16 +33,6 @@ def _serve(args: argparse.Namespace) -> int:
     port = args.port or settings.port
     workers = args.workers or settings.workers
     settings.signing_secret()  # made once here, before several workers race to make it
-    embedded = composition.launch_embedded_database(settings)
-    if embedded is not None:
-        print(f"embedded database under {embedded.directory} on port {embedded.port}", flush=True)
-        os.environ["OCP_MONGODB_URI"] = embedded.uri  # the workers connect to this one
-    if settings.metrics_enabled and (workers > 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR")):
-        _share_metrics_between_workers(settings)
-    print(f"OCP API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", flush=True)
-    # Uvicorn drains requests on SIGTERM, then raises the signal again; make that second one an
-    # ordinary exit so the `finally` below still stops the embedded database.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     options: dict[str, Any] = {
         "app": "ocp.entrypoints.http.app:create_app",
         "factory": True,
@@ -54,7 +44,22 @@ def _serve(args: argparse.Namespace) -> int:
         "timeout_graceful_shutdown": 20,
     }
     code = 0
+    embedded = None
     try:
+        # Inside the `try`: whatever fails from here on, the embedded database is stopped.
+        embedded = composition.launch_embedded_database(settings)
+        if embedded is not None:
+            print(
+                f"embedded database under {embedded.directory} on port {embedded.port}",
+                flush=True,
+            )
+            os.environ["OCP_MONGODB_URI"] = embedded.uri  # the workers connect to this one
+        if settings.metrics_enabled and workers > 1:
+            _share_metrics_between_workers(settings)
+        print(f"OCP API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", flush=True)
+        # Uvicorn drains requests on SIGTERM, then raises the signal again; make that second
+        # one an ordinary exit so the `finally` below still stops the embedded database.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         if workers > 1 and reuse_port_supported():
             logging.config.dictConfig(options["log_config"])
             code = serve_workers(options, workers)
@@ -70,7 +75,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _share_metrics_between_workers(settings: Settings) -> None:
     """prometheus-client's multiprocess mode: each worker writes its samples under one
     directory and /metrics adds them up. Emptied at start, so a previous run's dead workers
-    do not count."""
+    do not count. Only for several workers: a single one serves from this very process,
+    whose metrics (in PROMETHEUS_MULTIPROC_DIR when the operator set it) already exist."""
     directory = Path(
         os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.data_dir / "prometheus"
     ).resolve()

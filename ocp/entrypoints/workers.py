@@ -34,13 +34,31 @@ def reuse_port_supported() -> bool:
     return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
-def _listener(host: str, port: int) -> socket.socket:
+def _listener(host: str, port: int, *, share: bool = True) -> socket.socket:
+    """A socket bound to `host:port`; with `share`, beside the other workers' (SO_REUSEPORT)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if share:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     return sock
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether nobody listens on `host:port`, another `ocp serve` included: its workers'
+    SO_REUSEPORT sockets would let ours bind beside them (same user) and share its traffic,
+    so the check binds without SO_REUSEPORT."""
+    try:
+        _listener(host, port, share=False).close()
+    except OSError as exc:
+        log.error("cannot listen on %s:%d: %s", host, port, exc)
+        return False
+    return True
 
 
 def _worker(options: dict[str, Any]) -> None:
@@ -71,10 +89,7 @@ def serve_workers(options: dict[str, Any], workers: int, stop_timeout_s: float =
     """Run `workers` uvicorn servers with `options` (uvicorn.Config keywords) until SIGTERM
     or SIGINT; 0 after a clean stop, 1 when the workers could not start."""
     host, port = options["host"], options["port"]
-    try:
-        _listener(host, port).close()  # fail now, not in every worker, when the port is taken
-    except OSError as exc:
-        log.error("cannot listen on %s:%d: %s", host, port, exc)
+    if not port_is_free(host, port):  # fail now, not in every worker, when the port is taken
         return 1
     stopping = False
 

@@ -1,5 +1,6 @@
-"""`ocp serve` as its own process for the integration suites: start it on a free port, wait
-for /healthz, and stop it with SIGTERM (drain, then close clients) when the test is done."""
+"""`ocp serve` as its own process for the integration suites (and the benchmarks, through
+bench/harness.py): start it on a free port, wait for /healthz, and stop it with SIGTERM
+(drain, then close clients) when the test is done."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,9 +28,12 @@ def free_port() -> int:
 class Server:
     base: str
     process: subprocess.Popen[bytes]
+    log: Path | None = None
 
     def output(self) -> str:
         """Everything the process printed; only once it has exited."""
+        if self.log is not None:
+            return self.log.read_text(errors="replace")
         assert self.process.stdout is not None
         return self.process.stdout.read().decode(errors="replace")
 
@@ -46,8 +50,13 @@ def wait_until(check, *, seconds: float = 30, message: str = "the condition neve
 
 
 @contextmanager
-def serving(data_dir: Path, **env: str) -> Iterator[Server]:
+def serving(data_dir: Path, *, log_to: Path | None = None, **env: str) -> Iterator[Server]:
+    """`ocp serve` on `data_dir` with the OCP_ variables `env` (none of the caller's), its
+    output kept for `Server.output` or appended to `log_to`. It runs in `data_dir`, so no
+    `.env` of the developer's checkout reaches it (ocp is installed, imports still work)."""
     port = free_port()
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("OCP_")},
         "OCP_DATA_DIR": str(data_dir),
@@ -56,13 +65,15 @@ def serving(data_dir: Path, **env: str) -> Iterator[Server]:
         "OCP_MAIL": "outbox",
         **env,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ocp.entrypoints.cli", "serve"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    server = Server(f"http://127.0.0.1:{port}", process)
+    with open(log_to, "ab") if log_to is not None else nullcontext() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ocp.entrypoints.cli", "serve"],
+            env=environment,
+            cwd=data_dir,
+            stdout=log if log is not None else subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, log_to)
     try:
         deadline = time.monotonic() + 60
         while True:

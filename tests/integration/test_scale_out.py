@@ -175,8 +175,13 @@ def test_the_workers_of_one_server_report_one_set_of_metrics(tmp_path: Path, mon
     assert len({p.name.rsplit("_", 1)[-1] for p in (tmp_path / "prometheus").glob("*.db")}) >= 2
 
 
-def test_workers_refuse_to_start_on_a_port_taken_by_another_program(tmp_path):
+@pytest.mark.parametrize(
+    "shared", [False, True], ids=["another program", "another ocp serve (SO_REUSEPORT)"]
+)
+def test_workers_refuse_to_start_on_a_port_taken_by_another_program(tmp_path, shared):
     with socket.socket() as other:
+        if shared:  # what another `ocp serve --workers N` of this user holds
+            other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         other.bind(("127.0.0.1", 0))
         other.listen()
         port = other.getsockname()[1]

@@ -95,3 +95,31 @@ def test_hadolint_finds_nothing_in_the_dockerfile():
         [HADOLINT, "--no-color", str(ROOT / "Dockerfile")], capture_output=True, text=True
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+MAKE = shutil.which("make")
+
+
+@pytest.mark.skipif(MAKE is None, reason="make is not installed")
+@pytest.mark.parametrize("ci", [True, False], ids=["in CI", "locally"])
+def test_without_npm_newman_is_an_error_in_ci_and_a_skip_locally(tmp_path, ci):
+    newman = tmp_path / "newman"  # not there yet: make must try to install it
+    no_tools = tmp_path / "empty-path"  # no npm on PATH (make's shell needs only builtins)
+    no_tools.mkdir()
+    env = {"PATH": str(no_tools), **({"CI": "true"} if ci else {})}
+    run = subprocess.run(
+        [MAKE, "-C", str(ROOT), f"NEWMAN={newman}", str(newman)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert (run.returncode != 0) is ci, run.stdout + run.stderr
+    assert "npm not found" in run.stdout + run.stderr
+    assert not newman.exists()
+
+
+def test_the_ci_entry_point_refuses_to_run_without_newman():
+    script = (ROOT / ".ci" / "run").read_text()
+    assert "CI=true" in script
+    check = script.index(".tools/node_modules/.bin/newman ]")
+    assert check < script.rindex("make test"), "newman is checked before the tests run"

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
+import os
+import signal
 
+import pytest
+from dependency_injector import providers
 from prometheus_client.parser import text_string_to_metric_families
 
 from ocp.adapters.memory.identity import InMemoryUserRepository
+from ocp.adapters.mongo.identity import MongoUserRepository
 from ocp.adapters.observability.timing import Timed
 from ocp.container import Container
+from ocp.container.lifecycle import instrument, mongo_index_owners
 from ocp.entrypoints.http.observability import JsonFormatter
 from tests.support import PASSWORD, app_client, signed_up, test_settings
 
@@ -136,3 +143,82 @@ async def test_hsts_follows_its_setting_and_production(tmp_path):
         async with app_client(container) as client:
             response = await client.get("/healthz")
         assert ("strict-transport-security" in response.headers) is expected, overrides
+
+
+class _WithOneMoreRepository(Container):
+    """A repository added to the container and nowhere else."""
+
+    more_users = providers.Selector(
+        Container.database_kind,
+        memory=providers.Singleton(InMemoryUserRepository),
+        mongo=providers.Singleton(MongoUserRepository, Container.mongo_database),
+    )
+
+
+def test_every_mongo_repository_creates_its_indexes_and_is_timed(tmp_path):
+    settings = test_settings(tmp_path, database="mongo", mongodb_uri="mongodb://127.0.0.1:9")
+    container = _WithOneMoreRepository.for_settings(settings)  # the client connects lazily
+    instrument(container)
+    owners = {id(owner) for owner in mongo_index_owners(container)}
+    repositories = [
+        name
+        for name, provider in container.providers.items()
+        if isinstance(provider, providers.Selector)
+        and hasattr(getattr(provider.providers.get("mongo"), "cls", None), "ensure_indexes")
+    ]
+    assert "more_users" in repositories and len(repositories) >= 14
+    for name in repositories:
+        repository = getattr(container, name)()
+        assert isinstance(repository, Timed), name
+        assert id(repository) in owners, f"{name} would get no indexes"
+
+
+@pytest.fixture
+def serve_without_serving(tmp_path, monkeypatch):
+    """`ocp serve` up to the point where uvicorn or the workers would take over."""
+    import uvicorn
+
+    from ocp.entrypoints import cli
+
+    for name in [n for n in os.environ if n.startswith("OCP_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no developer's .env
+    # `ocp serve` sets PROMETHEUS_MULTIPROC_DIR in os.environ itself; set-then-delete makes
+    # monkeypatch remove it again afterwards (a bare delenv of an unset name records no undo).
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "unset-after-the-test")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    monkeypatch.setenv("OCP_DATABASE", "memory")
+    monkeypatch.setenv("OCP_FILE_STORE", "memory")
+    monkeypatch.setenv("OCP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(uvicorn, "run", lambda **options: None)
+    monkeypatch.setattr(cli, "serve_workers", lambda options, workers: 0)
+    monkeypatch.setattr(cli, "reuse_port_supported", lambda: True)
+    monkeypatch.setattr(logging.config, "dictConfig", lambda config: None)
+    previous = signal.getsignal(signal.SIGTERM)
+    yield cli.main
+    signal.signal(signal.SIGTERM, previous)
+
+
+def test_one_worker_keeps_the_metric_files_it_already_writes(
+    serve_without_serving, tmp_path, monkeypatch
+):
+    # The operator's multiprocess directory, where this process wrote since its imports.
+    directory = tmp_path / "multiproc"
+    directory.mkdir()
+    own = directory / f"counter_{os.getpid()}.db"
+    own.write_bytes(b"samples")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    assert serve_without_serving(["serve", "--workers", "1"]) == 0
+    assert own.read_bytes() == b"samples"
+
+
+def test_several_workers_start_from_an_empty_metrics_directory(
+    serve_without_serving, tmp_path, monkeypatch
+):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    stale = tmp_path / "data" / "prometheus" / "counter_1.db"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"a dead worker's samples")
+    assert serve_without_serving(["serve", "--workers", "2"]) == 0
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(stale.parent.resolve())
+    assert not stale.exists() and stale.parent.is_dir()
