@@ -9,12 +9,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from starlette.middleware.cors import CORSMiddleware
 
 from ocp import container as composition
 from ocp.container import Container
 from ocp.entrypoints.http import observability, problems
-from ocp.entrypoints.http.middleware import JsonBodyLimit, RequestContext
+from ocp.entrypoints.http.middleware import CorsForAllowedOrigins, RequestContext
 from ocp.entrypoints.http.routers import (
     assignments,
     auth,
@@ -69,20 +68,21 @@ def create_app(container: Container | None = None) -> FastAPI:
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.container = container
+    # Read by every route's guard (routing.GuardedRoute): the cap on any body but an upload's.
+    app.state.max_json_bytes = settings.max_json_bytes
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
 
-    app.add_middleware(JsonBodyLimit, max_bytes=settings.max_json_bytes)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            CorsForAllowedOrigins,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "Range"],
             expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Retry-After"],
         )
-    # Outside the body limit and CORS, so their answers are counted too; inside RequestContext,
+    # Outside CORS, so its answers are counted too; inside RequestContext,
     # which names the request first.
     observability.install(app, metrics=settings.metrics_enabled)
     app.add_middleware(RequestContext, hsts=settings.sends_hsts)

@@ -28,6 +28,8 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ocp.entrypoints.http.routing import GuardedRoute
+
 UNMATCHED_ROUTE = "<unmatched>"
 ACCESS_LOG = logging.getLogger("ocp.access")
 
@@ -166,7 +168,7 @@ def metrics_text() -> bytes:
     return generate_latest(REGISTRY)
 
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=GuardedRoute)
 
 
 @router.get(

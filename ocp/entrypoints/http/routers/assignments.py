@@ -17,6 +17,7 @@ from ocp.domain.learning import Assignment
 from ocp.entrypoints.http.deps import CurrentUser, IfMatch, PagingParams, etag
 from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
+from ocp.entrypoints.http.routing import GuardedRoute
 from ocp.entrypoints.http.schemas.common import PageOut
 from ocp.entrypoints.http.schemas.learning import (
     AssignmentIn,
@@ -31,7 +32,7 @@ from ocp.entrypoints.http.schemas.learning import (
     gradebook_csv,
 )
 
-router = APIRouter(tags=["assignments"])
+router = APIRouter(tags=["assignments"], route_class=GuardedRoute)
 
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 PathId = Annotated[str, Path(max_length=64)]

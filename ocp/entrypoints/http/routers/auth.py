@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from ocp.application.identity import TokenPair
 from ocp.entrypoints.http.deps import CurrentSession, CurrentUser, Identity, etag
 from ocp.entrypoints.http.problems import responses
+from ocp.entrypoints.http.routing import GuardedRoute
 from ocp.entrypoints.http.schemas.users import (
     EmailIn,
     PasswordResetConfirmIn,
@@ -20,7 +21,7 @@ from ocp.entrypoints.http.schemas.users import (
     UserOut,
 )
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=GuardedRoute)
 
 
 def _tokens(pair: TokenPair) -> TokenOut:

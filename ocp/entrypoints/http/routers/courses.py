@@ -18,6 +18,7 @@ from ocp.domain.courses import Course, Level
 from ocp.entrypoints.http.deps import CurrentUser, IfMatch, OptionalUser, PagingParams, etag
 from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
+from ocp.entrypoints.http.routing import GuardedRoute
 from ocp.entrypoints.http.schemas.common import PageOut
 from ocp.entrypoints.http.schemas.courses import (
     CourseIn,
@@ -32,7 +33,7 @@ from ocp.entrypoints.http.schemas.courses import (
     ModulePatchIn,
 )
 
-router = APIRouter(prefix="/api/v1/courses", tags=["courses"])
+router = APIRouter(prefix="/api/v1/courses", tags=["courses"], route_class=GuardedRoute)
 
 
 async def course_service(request: Request) -> CourseService:

@@ -15,6 +15,7 @@ from ocp.domain.errors import PayloadTooLarge, UnsupportedContent
 from ocp.entrypoints.http.deps import CurrentUser, PagingParams
 from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
+from ocp.entrypoints.http.routing import GuardedRoute, streams_own_body
 from ocp.entrypoints.http.schemas.common import PageOut
 from ocp.entrypoints.http.schemas.learning import (
     BulkEnrollIn,
@@ -27,7 +28,7 @@ from ocp.entrypoints.http.schemas.learning import (
 )
 from ocp.entrypoints.http.uploads import FilePart, MultipartStream, declared_length
 
-router = APIRouter(tags=["enrollments"])
+router = APIRouter(tags=["enrollments"], route_class=GuardedRoute)
 
 BULK_CSV_MAX_BYTES = 512 * 1024  # 5,000 addresses of up to 100 characters
 NO_CONTENT = status.HTTP_204_NO_CONTENT
@@ -93,6 +94,7 @@ _BULK_BODY = {
     responses=responses(400, 401, 403, 404, 409, 413, 415, 422),
     openapi_extra=_BULK_BODY,
 )
+@streams_own_body
 async def bulk_enroll(
     course_id: CourseId, request: Request, user: CurrentUser, service: Enrollments
 ) -> BulkReportOut:

@@ -18,11 +18,12 @@ from ocp.domain.files import FilePurpose, StoredFile
 from ocp.entrypoints.http.deps import CurrentUser, OptionalUser, PagingParams
 from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
+from ocp.entrypoints.http.routing import GuardedRoute, streams_own_body
 from ocp.entrypoints.http.schemas.common import PageOut
 from ocp.entrypoints.http.schemas.files import DirectUploadIn, DirectUploadOut, FileOut
 from ocp.entrypoints.http.uploads import FilePart, MultipartStream, declared_length
 
-router = APIRouter(prefix="/api/v1/files", tags=["files"])
+router = APIRouter(prefix="/api/v1/files", tags=["files"], route_class=GuardedRoute)
 
 UPLOAD_TOKEN_HEADER = "X-Upload-Token"
 _INLINE = ("image/", "video/", "audio/", "application/pdf", "text/plain")
@@ -64,6 +65,7 @@ _MULTIPART_BODY: dict[str, Any] = {
     responses=responses(401, 413, 415, 422),
     openapi_extra=_MULTIPART_BODY,
 )
+@streams_own_body
 async def upload(request: Request, user: CurrentUser, files: Files) -> Any:
     form_stream = MultipartStream(
         request.stream(),
@@ -178,6 +180,7 @@ async def start_direct_upload(
     "upload's token header",
     responses=responses(404, 413),
 )
+@streams_own_body
 async def receive_direct_upload(
     upload_id: str,
     request: Request,

@@ -10,9 +10,10 @@ from ocp.application.courses import LessonChanges
 from ocp.entrypoints.http.deps import CurrentUser, IfMatch, OptionalUser, etag
 from ocp.entrypoints.http.problems import responses
 from ocp.entrypoints.http.routers.courses import Courses
+from ocp.entrypoints.http.routing import GuardedRoute
 from ocp.entrypoints.http.schemas.courses import LessonOut, LessonPatchIn
 
-router = APIRouter(prefix="/api/v1/lessons", tags=["lessons"])
+router = APIRouter(prefix="/api/v1/lessons", tags=["lessons"], route_class=GuardedRoute)
 
 LessonId = Annotated[str, Path(max_length=64)]
 

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-router = APIRouter(tags=["operations"])
+from ocp.entrypoints.http.routing import GuardedRoute
+
+router = APIRouter(tags=["operations"], route_class=GuardedRoute)
 
 
 class Health(BaseModel):

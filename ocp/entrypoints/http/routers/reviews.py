@@ -10,10 +10,11 @@ from ocp.application.learning import ReviewService
 from ocp.entrypoints.http.deps import CurrentUser, OptionalUser, PagingParams, etag
 from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
+from ocp.entrypoints.http.routing import GuardedRoute
 from ocp.entrypoints.http.schemas.common import PageOut
 from ocp.entrypoints.http.schemas.learning import ReviewIn, ReviewOut
 
-router = APIRouter(prefix="/api/v1/courses", tags=["reviews"])
+router = APIRouter(prefix="/api/v1/courses", tags=["reviews"], route_class=GuardedRoute)
 
 CourseId = Annotated[str, Path(max_length=64)]
 

@@ -18,10 +18,11 @@ from ocp.entrypoints.http.deps import (
 )
 from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
+from ocp.entrypoints.http.routing import GuardedRoute
 from ocp.entrypoints.http.schemas.common import PageOut
 from ocp.entrypoints.http.schemas.users import AdminUserIn, PasswordChangeIn, ProfileIn, UserOut
 
-router = APIRouter(prefix="/api/v1/users", tags=["users"])
+router = APIRouter(prefix="/api/v1/users", tags=["users"], route_class=GuardedRoute)
 
 
 @router.get("/me", response_model=UserOut, summary="The caller's profile", responses=responses(401))
