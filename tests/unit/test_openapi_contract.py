@@ -10,18 +10,27 @@ from pathlib import Path
 import pytest
 
 CONTRACT = Path(__file__).resolve().parents[2].parent / "shared" / "API.md"
-_ROW = re.compile(r"^\|\s*([A-Z/]+)\s*\|\s*`([^`]+)`\s*\|")
+_ROW = re.compile(r"^\|\s*([A-Z/]+)\s*\|\s*(`[^|]+`)\s*\|")
+# Sections of the contract whose routes later issues build; the test reads them all, and
+# fails as soon as one of these is published, so the entry goes when its issue lands.
+PENDING_SECTIONS = {"Accounts and audit": 14, "Events and webhooks": 12, "Jobs": 12}
 
 
-def contract_routes() -> set[tuple[str, str]]:
+def contract_routes(*, pending: bool = False) -> set[tuple[str, str]]:
+    """(method, path) of every route row of API.md; those of the pending sections instead
+    when `pending` is true."""
     routes = set()
+    section = ""
     for line in CONTRACT.read_text().splitlines():
-        row = _ROW.match(line)
-        if not row:
+        if line.startswith("## "):
+            section = line[3:].strip()
             continue
-        methods, path = row.groups()
+        row = _ROW.match(line)
+        if not row or (section in PENDING_SECTIONS) != pending:
+            continue
+        methods, paths = row.groups()
         for method in methods.split("/"):
-            for one_path in path.split("`, `"):
+            for one_path in paths.strip("`").split("`, `"):
                 routes.add((method.lower(), one_path))
     return routes
 
@@ -53,6 +62,21 @@ async def test_every_route_of_the_contract_is_published(spec):
     )
     assert missing == []
     assert {"/healthz", "/readyz", "/metrics"} <= set(spec["paths"])
+
+
+@pytest.mark.skipif(not CONTRACT.exists(), reason="../shared/API.md is not beside the checkout")
+async def test_routes_of_the_pending_sections_are_listed_until_they_are_built(spec):
+    published = {
+        (method, _shape(path))
+        for path, operations in spec["paths"].items()
+        for method in operations
+    }
+    pending = contract_routes(pending=True)
+    assert pending, "the pending sections are gone from API.md: empty PENDING_SECTIONS"
+    # A route of a pending section that exists only there is not built yet; once all of a
+    # section's own routes are published, its entry in PENDING_SECTIONS must go.
+    own = {(m, _shape(p)) for m, p in pending} - {(m, _shape(p)) for m, p in contract_routes()}
+    assert not own <= published, "a pending section is built: remove it from PENDING_SECTIONS"
 
 
 async def test_every_operation_has_a_summary_tags_and_its_error_responses(spec):
