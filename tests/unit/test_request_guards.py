@@ -266,3 +266,15 @@ async def test_cors_gives_foreign_origins_no_cors_headers(tmp_path):
         assert "POST" in allowed.headers["access-control-allow-methods"]
         simple = await http.get("/healthz", headers={"Origin": "https://app.example.com"})
         assert "X-Request-ID" in simple.headers["access-control-expose-headers"]
+
+
+async def test_a_422_lists_at_most_50_errors_and_counts_the_rest(tmp_path):
+    settings = test_settings(tmp_path)  # the default JSON cap: 60,000 keys fit in 1 MiB
+    async with app_client(Container.for_settings(settings)) as http:
+        body = {f"k{n}": 0 for n in range(60_000)}
+        response = await http.post("/api/v1/auth/register", json=body)
+    assert response.status_code == 422
+    problem = response.json()
+    assert len(problem["errors"]) == 50
+    assert problem["errors_omitted"] > 59_000
+    assert len(response.content) < 20_000

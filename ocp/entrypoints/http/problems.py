@@ -81,15 +81,24 @@ def _loc(value: Any) -> list[str | int]:
     return [part if isinstance(part, int) else str(part) for part in value]
 
 
+MAX_ERRORS = 50
+"""A 422 lists at most this many errors, and counts the rest in `errors_omitted`: a body with
+60,000 unknown keys must not make a 5 MB answer."""
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    found = exc.errors()
     errs = [
         {"loc": _loc(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type"))}
-        for e in exc.errors()
+        for e in found[:MAX_ERRORS]
     ]
+    extra: dict[str, Any] = {"errors": errs}
+    if len(found) > MAX_ERRORS:
+        extra["errors_omitted"] = len(found) - MAX_ERRORS
     if any(e["type"] == "json_invalid" for e in errs):
-        return problem(request, 422, "the request body is not valid JSON", errors=errs)
-    return problem(request, 422, "the request is not valid; see errors", errors=errs)
+        return problem(request, 422, "the request body is not valid JSON", **extra)
+    return problem(request, 422, "the request is not valid; see errors", **extra)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -29,4 +29,9 @@ class Problem(BaseModel):
     status: int
     detail: str
     instance: str
-    errors: list[dict[str, object]] | None = Field(None, description="validation errors (422)")
+    errors: list[dict[str, object]] | None = Field(
+        None, description="validation errors (422), at most 50"
+    )
+    errors_omitted: int | None = Field(
+        None, description="how many more validation errors there were past the first 50"
+    )
