@@ -38,7 +38,8 @@ lint: $(STAMP)
 test: $(STAMP) lint $(NEWMAN)
 	$(BIN)/python -m pytest
 
-# Hostile input for longer than make test's bounded run: many examples per operation.
+# Hostile input for longer than make test's bounded run: many examples per operation, every
+# schemathesis check (allowances in schemathesis.toml).
 fuzz: $(STAMP)
 	OCP_FUZZ_EXAMPLES=$${OCP_FUZZ_EXAMPLES:-300} $(BIN)/python -m pytest tests/integration/test_hostile_input.py
 

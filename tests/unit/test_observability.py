@@ -45,7 +45,7 @@ async def test_requests_are_counted_by_route_template_never_by_raw_path(client):
     await client.get("/no/such/route/at/all")
     after = await scrape(client)
 
-    route = {"method": "GET", "route": "/api/v1/courses/{id_or_slug}", "status": "404"}
+    route = {"method": "GET", "route": "/api/v1/courses/{course_id}", "status": "404"}
     assert (
         count(after, "http_requests_total", **route) - count(before, "http_requests_total", **route)
         == 2

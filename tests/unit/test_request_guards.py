@@ -278,3 +278,38 @@ async def test_a_422_lists_at_most_50_errors_and_counts_the_rest(tmp_path):
     assert len(problem["errors"]) == 50
     assert problem["errors_omitted"] > 59_000
     assert len(response.content) < 20_000
+
+
+async def test_a_json_body_that_is_not_utf8_is_a_422(client):
+    response = await client.post(
+        "/api/v1/auth/register",
+        content=b'{"email": "\xff\xfe"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_405_allows_every_method_of_the_path(client):
+    response = await client.options("/api/v1/assignments/abc")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == {"GET", "PATCH", "DELETE"}
+    order = await client.options("/api/v1/courses/abc/modules/order")
+    assert order.headers["allow"] == "PUT"
+    course = await client.options("/api/v1/courses/abc")
+    assert set(course.headers["allow"].split(", ")) == {"GET", "PATCH", "DELETE"}
+
+
+async def test_every_error_the_document_declares_is_problem_json(client):
+    spec = (await client.get("/openapi.json")).json()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                if int(status) >= 400:
+                    assert list(answer["content"]) == ["application/problem+json"], (
+                        method,
+                        path,
+                        status,
+                    )
+            if "requestBody" in operation:
+                assert {"413", "415"} <= set(operation["responses"]), (method, path)

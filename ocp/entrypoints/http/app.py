@@ -98,6 +98,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
                 Problem.model_json_schema()
             )
+            problems.document_errors(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -89,7 +89,8 @@ async def paging(
         str | None, Query(max_length=512, description="`next_cursor` of the previous page")
     ] = None,
 ) -> Paging:
-    return Paging(limit, cursor)
+    # `?cursor=` is the first page: what a client sends when it has no next_cursor yet.
+    return Paging(limit, cursor or None)
 
 
 PagingParams = Annotated[Paging, Depends(paging)]

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ocp.application.ports.common import DependencyUnavailable
 from ocp.domain import errors
+from ocp.entrypoints.http.methods import allowed_methods
 
 log = logging.getLogger("ocp.http")
 
@@ -104,7 +105,11 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else _HTTP_TITLES.get(exc.status_code, "")
-    return problem(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        allow = allowed_methods(request.app, request.url.path)
+        headers["Allow"] = allow or headers.get("Allow", "")
+    return problem(request, exc.status_code, detail, headers=headers)
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -152,6 +157,23 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.DomainError, _domain_error)
     app.add_exception_handler(DependencyUnavailable, _unavailable)
     app.add_exception_handler(Exception, _unexpected)
+
+
+def document_errors(schema: dict[str, Any]) -> None:
+    """Makes the published document say what the server does: every error answer of every
+    operation is problem+json (FastAPI declares its own 422 as application/json), and every
+    operation that takes a body may answer 413 (over its cap) and 415 (a type it does not take)."""
+    schema.setdefault("components", {}).setdefault("schemas", {}).pop("HTTPValidationError", None)
+    schema["components"]["schemas"].pop("ValidationError", None)
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            answers = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                for status in ("413", "415"):
+                    answers.setdefault(status, {})
+            for status in list(answers):
+                if int(status) >= 400:
+                    answers[status] = responses(int(status))[int(status)]
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from fastapi import params
 from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
@@ -98,6 +99,8 @@ class GuardedRoute(APIRoute):
                 if body_kind is not None and _has_body(request):
                     _check_media_type(body_kind, media_type)
                     await _read_capped(request, limit)
+                    if body_kind == "json":
+                        _check_utf8(request._body)
                 elif streams_body and _is_json(media_type):
                     await _read_capped(request, limit)
                 elif not streams_body and (_declared_length(request) or 0) > limit:
@@ -111,6 +114,17 @@ class GuardedRoute(APIRoute):
             return await handler(request)
 
         return guarded
+
+
+def _check_utf8(body: bytes) -> None:
+    """JSON travels as UTF-8 (RFC 8259): other bytes are a 422 like any malformed JSON, where
+    FastAPI would answer an undocumented 400."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body", exc.start), "msg": "JSON must be UTF-8"}]
+        ) from None
 
 
 def _check_media_type(body_kind: str, media_type: str) -> None:

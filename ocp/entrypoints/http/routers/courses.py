@@ -120,18 +120,20 @@ async def browse(
 
 
 @router.get(
-    "/{id_or_slug}",
+    "/{course_id}",
     response_model=CourseOut,
     summary="One course, by id or slug",
     responses=responses(401, 404),
 )
 async def get_course(
-    id_or_slug: Annotated[str, Path(max_length=100)],
+    # One name for one path: `/courses/{course_id}` is also PATCHed and DELETEd, and a client
+    # generated from the document must see one resource, not two.
+    course_id: Annotated[str, Path(max_length=100, description="the course's id or its slug")],
     user: OptionalUser,
     courses: Courses,
     response: Response,
 ) -> CourseOut:
-    return _course(response, await courses.get_course(user, id_or_slug))
+    return _course(response, await courses.get_course(user, course_id))
 
 
 @router.patch(

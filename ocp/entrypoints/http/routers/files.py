@@ -220,8 +220,8 @@ async def get_file(file_id: str, user: OptionalUser, files: Files) -> FileOut:
     summary="Download a file: streamed, with Range, ETag and If-None-Match",
     response_class=StreamingResponse,
     responses={
-        200: {"description": "the whole content", "content": {"application/octet-stream": {}}},
-        206: {"description": "the requested range", "content": {"application/octet-stream": {}}},
+        200: {"description": "the whole content, of its stored type", "content": {"*/*": {}}},
+        206: {"description": "the requested range", "content": {"*/*": {}}},
         304: {"description": "not modified (If-None-Match)"},
         307: {"description": "redirect to a short-lived URL of the store"},
         **responses(401, 404, 416),
