@@ -88,6 +88,12 @@ class Settings(BaseSettings):
 
     # observability (issue 6)
     metrics_enabled: bool = Field(True, description="serve Prometheus metrics at /metrics")
+    metrics_token: str | None = Field(
+        None, description="when set, /metrics needs `Authorization: Bearer <this token>`"
+    )
+    metrics_max_age_s: float = Field(
+        1.0, ge=0, le=60, description="a scrape is rendered at most this often; others share it"
+    )
     log_format: Literal["json", "console"] | None = Field(
         None, description="one line per request; unset: json in production, else console"
     )

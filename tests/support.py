@@ -30,6 +30,7 @@ def test_settings(data_dir: Path, **overrides: Any) -> Settings:
         "bcrypt_rounds": 4,
         "jwt_secret": JWT_SECRET,
         "data_dir": data_dir,
+        "metrics_max_age_s": 0,  # tests read their own requests back at once
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -84,7 +84,12 @@ def create_app(container: Container | None = None) -> FastAPI:
         )
     # Outside CORS, so its answers are counted too; inside RequestContext,
     # which names the request first.
-    observability.install(app, metrics=settings.metrics_enabled)
+    observability.install(
+        app,
+        metrics=settings.metrics_enabled,
+        token=settings.metrics_token,
+        max_age_s=settings.metrics_max_age_s,
+    )
     app.add_middleware(RequestContext, hsts=settings.sends_hsts)
 
     def openapi() -> dict[str, Any]:
