@@ -186,7 +186,9 @@ class IdentityService:
             user is None
             or not user.is_active
             or user.token_generation != claims.token_generation
-            or not await self._refresh_tokens.is_family_live(claims.session_id)
+            # A session of another user's (a token minted with a stolen key, or a bug) is no
+            # session of this one's.
+            or not await self._refresh_tokens.is_family_live(claims.session_id, of_user=user.id)
         ):
             raise AuthenticationFailed("the access token is no longer valid")
         return user, claims.session_id

@@ -111,6 +111,11 @@ class RefreshTokenStoreContract:
         later = NOW + timedelta(seconds=61)
         assert (await refresh_tokens.spend("old", later))[0] is SpendResult.INVALID
 
+    async def test_a_family_is_live_only_for_its_own_user(self, refresh_tokens):
+        await refresh_tokens.add(_token("t1", family="fam1", user="u1"))
+        assert await refresh_tokens.is_family_live("fam1", of_user="u1")
+        assert not await refresh_tokens.is_family_live("fam1", of_user="u2")
+
     async def test_revoke_user_spares_the_named_family(self, refresh_tokens):
         await refresh_tokens.add(_token("a", family="keep"))
         await refresh_tokens.add(_token("b", family="drop"))

@@ -392,3 +392,19 @@ async def test_cors_allows_only_configured_origins(tmp_path):
         assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
         other = await http.get("/healthz", headers={"Origin": "https://evil.example.com"})
         assert "access-control-allow-origin" not in other.headers
+
+
+async def test_an_access_token_naming_another_users_session_is_refused(client, container):
+    """A token signed with our key whose sid is a live session of somebody else's."""
+    import jwt as pyjwt
+
+    from tests.support import JWT_SECRET, signed_up
+
+    alice = await signed_up(client, container)
+    bob = await signed_up(client, container)
+    alice_claims = pyjwt.decode(alice.access_token, options={"verify_signature": False})
+    bob_claims = pyjwt.decode(bob.access_token, options={"verify_signature": False})
+    forged = pyjwt.encode({**alice_claims, "sid": bob_claims["sid"]}, JWT_SECRET, "HS256")
+    response = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+    assert (await client.get("/api/v1/users/me", headers=alice.auth)).status_code == 200

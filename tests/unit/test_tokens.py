@@ -188,3 +188,13 @@ def test_a_secret_token_is_stored_only_as_its_sha256(issuer: JwtTokenIssuer) -> 
     assert issuer.hash_secret_token(token) == token_hash
     assert token not in token_hash
     assert issuer.new_secret_token()[0] != token
+
+
+def test_a_token_living_longer_than_this_server_issues_is_rejected(issuer: JwtTokenIssuer) -> None:
+    """Signed with our key (leaked, or issued under a longer OCP_ACCESS_TOKEN_TTL_S), valid by
+    its own exp, but its exp - iat says it was not issued under today's lifetime."""
+    now = int(datetime.now(UTC).timestamp())
+    week_long = jwt.encode(valid_claims(iat=now, exp=now + 7 * 86400), SECRET, algorithm="HS256")
+    assert_rejected(issuer, week_long)
+    exactly = jwt.encode(valid_claims(iat=now, exp=now + 900), SECRET, algorithm="HS256")
+    assert issuer.read_access(exactly, datetime.now(UTC)).user_id == "user-1"

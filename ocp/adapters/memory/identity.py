@@ -113,8 +113,9 @@ class InMemoryRefreshTokenStore:
         self._revoked_families.add(family_id)
         self._live_families.pop(family_id, None)
 
-    async def is_family_live(self, family_id: str) -> bool:
-        return family_id in self._live_families
+    async def is_family_live(self, family_id: str, *, of_user: str | None = None) -> bool:
+        owner = self._live_families.get(family_id)
+        return owner is not None and (of_user is None or owner == of_user)
 
     async def revoke_user(self, user_id: str, *, except_family: str | None = None) -> None:
         for family_id, owner in list(self._live_families.items()):

@@ -185,8 +185,11 @@ class MongoRefreshTokenStore:
     async def revoke_family(self, family_id: str) -> None:
         await self._sessions.update_one({"_id": family_id}, {"$set": {"revoked": True}})
 
-    async def is_family_live(self, family_id: str) -> bool:
-        found = await self._sessions.find_one({"_id": family_id, "revoked": False}, {"_id": 1})
+    async def is_family_live(self, family_id: str, *, of_user: str | None = None) -> bool:
+        where: Doc = {"_id": family_id, "revoked": False}
+        if of_user is not None:
+            where["user_id"] = of_user
+        found = await self._sessions.find_one(where, {"_id": 1})
         return found is not None
 
     async def revoke_user(self, user_id: str, *, except_family: str | None = None) -> None:

@@ -127,6 +127,9 @@ class JwtTokenIssuer:
             raise AuthenticationFailed(_INVALID)
         if not isinstance(iat, int) or isinstance(iat, bool):
             raise AuthenticationFailed(_INVALID)
+        if exp - iat > self._access_ttl_s:
+            # Longer-lived than this server issues: minted elsewhere, or before a shorter TTL.
+            raise AuthenticationFailed(_INVALID)
         try:
             expires_at = datetime.fromtimestamp(exp, UTC)
         except (OverflowError, OSError, ValueError):  # an expiry beyond the calendar

@@ -79,7 +79,9 @@ class RefreshTokenStore(Protocol):
 
     async def revoke_family(self, family_id: str) -> None: ...
 
-    async def is_family_live(self, family_id: str) -> bool: ...
+    async def is_family_live(self, family_id: str, *, of_user: str | None = None) -> bool:
+        """Whether the family is unrevoked (and, with `of_user`, belongs to that user)."""
+        ...
 
     async def revoke_user(self, user_id: str, *, except_family: str | None = None) -> None:
         """Revoke every family of a user, except `except_family` when given."""
