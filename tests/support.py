@@ -108,3 +108,13 @@ async def signed_up(
             email, PASSWORD, name or f"{role.value.title()} {n}", role=role
         )
     return await login(client, email)
+
+
+def png_bytes(body: bytes = b"", width: int = 16, height: int = 16) -> bytes:
+    """A PNG whose signature and IHDR chunk parse (what the sniffer checks), then `body`."""
+    import struct
+    import zlib
+
+    ihdr = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = struct.pack(">I", 13) + ihdr + struct.pack(">I", zlib.crc32(ihdr) & 0xFFFFFFFF)
+    return b"\x89PNG\r\n\x1a\n" + chunk + body

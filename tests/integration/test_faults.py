@@ -22,10 +22,10 @@ from pymongo import AsyncMongoClient
 
 from ocp.container import Container
 from tests.integration.processes import serving, wait_until
-from tests.support import JWT_SECRET, app_client, signed_up, test_settings
+from tests.support import JWT_SECRET, app_client, png_bytes, signed_up, test_settings
 from tests.unit.test_learning_http import a_course, a_teacher, url
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(200))
+PNG = png_bytes(bytes(range(200)))
 BOUNDARY = "ocp-fault-boundary-1b2c3d"
 _apps = itertools.count(1)
 

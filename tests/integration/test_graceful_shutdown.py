@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from tests.integration.processes import serving, wait_until
-from tests.support import JWT_SECRET, PASSWORD
+from tests.support import JWT_SECRET, PASSWORD, png_bytes
 
 BOUNDARY = "ocp-drain-boundary-9f8e7d"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(256)) * 400
+PNG = png_bytes(bytes(range(256)) * 400)
 
 
 def avatar_form(data: bytes) -> bytes:

@@ -16,6 +16,7 @@ from ocp.adapters.storage import s3 as s3_module
 from ocp.adapters.storage.s3 import S3FileStore
 from ocp.application.ports.common import DependencyUnavailable
 from tests.contracts.files import Boom, FileStoreContract, chunks_of, failing_after, read_all
+from tests.support import png_bytes
 
 _buckets = itertools.count(1)
 
@@ -102,7 +103,7 @@ async def test_an_unreachable_endpoint_is_a_dependency_unavailable():
         await store.write("k", chunks_of(b"x"), max_bytes=10)
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
+PNG = png_bytes(bytes(200))
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.processes import serving, wait_until
-from tests.support import JWT_SECRET, PASSWORD
+from tests.support import JWT_SECRET, PASSWORD, png_bytes
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(256)) * 64
+PNG = png_bytes(bytes(range(256)) * 64)
 _emails = itertools.count(1)
 
 

@@ -28,9 +28,15 @@ from ocp.domain.files import FilePurpose, check_content_type, sanitize_filename
 from ocp.domain.users import Role
 from ocp.entrypoints.http.routers.files import parse_range
 from tests.contracts.files import chunks_of
-from tests.support import a_user
+from tests.support import a_user, png_bytes
 
 sniff = MagicNumberSniffer().sniff
+
+
+def two_mp3_frames() -> bytes:
+    """Two MPEG-1 Layer III frames, 128 kbit/s at 44.1 kHz: 417 bytes each."""
+    frame = b"\xff\xfb\x90\x64" + bytes(413)
+    return frame + frame
 
 
 def zipped(*names: str, first: tuple[str, str] | None = None) -> bytes:
@@ -46,9 +52,9 @@ def zipped(*names: str, first: tuple[str, str] | None = None) -> bytes:
 @pytest.mark.parametrize(
     ("head", "kind"),
     [
-        (b"\x89PNG\r\n\x1a\n....", "image/png"),
+        (png_bytes(b"...."), "image/png"),
         (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
-        (b"GIF89a....", "image/gif"),
+        (b"GIF89a\x10\x00\x10\x00\x00\x00\x00,....", "image/gif"),
         (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp"),
         (b"RIFF\x00\x00\x00\x00WAVEfmt ", "audio/wav"),
         (b"%PDF-1.4\n", "application/pdf"),
@@ -56,8 +62,8 @@ def zipped(*names: str, first: tuple[str, str] | None = None) -> bytes:
         (b"\x00\x00\x00\x20ftypheic\x00\x00", None),
         (b"\x1a\x45\xdf\xa3\x01\x00\x00\x00\x00\x00\x00\x1fB\x82\x84webm", "video/webm"),
         (b"OggS\x00\x02", "audio/ogg"),
-        (b"ID3\x03\x00", "audio/mpeg"),
-        (b"\xff\xfb\x90\x64", "audio/mpeg"),
+        (b"ID3\x03\x00\x00\x00\x00\x01\x7f", "audio/mpeg"),
+        (two_mp3_frames(), "audio/mpeg"),
         ("plain text, naïve café\n".encode(), "text/plain"),
         (b"\xef\xbb\xbfwith a BOM", "text/plain"),
         (b"binary\x00data", None),
@@ -197,7 +203,7 @@ def service(parts):
     )
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+PNG = png_bytes(b"\x00" * 100)
 
 
 async def test_gc_removes_only_old_objects_nothing_points_to(service, parts):
@@ -280,3 +286,25 @@ async def test_avatar_and_course_attachment_checks(service, parts):
     assert not await attach.is_attachable(cover.id, admin.id, "c2", "course_cover")
     assert not await attach.is_attachable(cover.id, admin.id, "c1", "lesson_material")
     assert not await attach.is_attachable(cover.id, owner.id, "c1", "course_cover")
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>",
+        png_bytes()[:-1] + b"\x00",  # the IHDR CRC does not match
+        png_bytes(width=0),
+        b"GIF89a<script>alert(1)</script>",
+        b"%PDF<html><script>alert(1)</script>",
+        b"%PDF-1.7\n<html><body><script>alert(1)</script>",
+        b"\xff\xd8\xff<html>",
+        b"RIFF\x00\x00\x00\x00WEBP<html>",
+        "plain words, but in UTF-16".encode("utf-16"),
+        "plain words, but in UTF-16".encode("utf-16-be"),
+        b"\xff\xff\xff\xff",  # frame sync, then a reserved version and layer
+        b"\xff\xfb\xf0\x64",  # bitrate index 15
+    ],
+)
+def test_a_signature_in_front_of_something_else_is_no_such_file(head):
+    assert sniff(head, True) not in ("image/png", "image/gif", "image/jpeg", "image/webp")
+    assert sniff(head, True) not in ("application/pdf", "audio/mpeg")

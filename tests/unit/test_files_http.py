@@ -15,10 +15,10 @@ from ocp.application.ports.files import CourseRelation
 from ocp.container import Container
 from ocp.domain.users import Role
 from ocp.entrypoints.http.app import create_app
-from tests.support import app_client, signed_up
+from tests.support import app_client, png_bytes, signed_up
 from tests.support import test_settings as settings_for
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(200))
+PNG = png_bytes(bytes(range(200)))
 PDF = b"%PDF-1.7\n" + b"x" * 500 + b"\n%%EOF\n"
 TEXT = "Hello, wörld\n".encode() * 20
 BOUNDARY = "ocp-test-boundary-7MA4YWxkTrZu0gW"
@@ -345,6 +345,41 @@ async def test_the_content_type_is_the_sniffed_one(client, container):
     response = await client.get(f"/api/v1/files/{file['id']}/content")
     assert response.headers["content-type"] == "image/png"
     assert response.headers["content-disposition"].startswith("inline;")
+    assert response.headers["content-security-policy"] == "sandbox; default-src 'none'"
+
+
+async def test_pdf_and_text_are_downloaded_sandboxed_never_shown_inline(client, container):
+    teacher = await signed_up(client, container, Role.INSTRUCTOR)
+    course = await client.post(
+        "/api/v1/courses",
+        json={
+            "title": "Sandboxed",
+            "summary": "s",
+            "description": "d",
+            "tags": [],
+            "level": "beginner",
+            "category": "c",
+        },
+        headers=teacher.auth,
+    )
+    for content in (PDF, b"plain notes <script>alert(1)</script>\n"):
+        file = (
+            await upload(client, teacher, content, "lesson_material", course.json()["id"])
+        ).json()
+        for extra in ({}, {"Range": "bytes=0-3"}):
+            response = await client.get(
+                f"/api/v1/files/{file['id']}/content", headers={**teacher.auth, **extra}
+            )
+            assert response.status_code in (200, 206)
+            assert response.headers["content-disposition"].startswith("attachment;")
+            assert response.headers["content-security-policy"] == "sandbox; default-src 'none'"
+
+
+async def test_html_behind_an_image_signature_is_refused(client, container):
+    me = await signed_up(client, container)
+    for disguised in (b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script>", b"GIF89a<script>"):
+        response = await upload(client, me, disguised, "avatar")
+        assert response.status_code == 415
 
 
 @pytest.mark.parametrize(

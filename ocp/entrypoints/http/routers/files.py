@@ -26,7 +26,11 @@ from ocp.entrypoints.http.uploads import FilePart, MultipartStream, declared_len
 router = APIRouter(prefix="/api/v1/files", tags=["files"], route_class=GuardedRoute)
 
 UPLOAD_TOKEN_HEADER = "X-Upload-Token"
-_INLINE = ("image/", "video/", "audio/", "application/pdf", "text/plain")
+# Shown in the browser only when it is media; a PDF or text is downloaded (a PDF viewer runs
+# scripts, and text can be read as HTML by an old browser).
+_INLINE = ("image/", "video/", "audio/")
+# Whatever a file holds, a browser opening it runs nothing and loads nothing.
+_SANDBOX = "sandbox; default-src 'none'"
 _ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9 ._()+,-]")
 
 
@@ -229,7 +233,12 @@ async def get_file(file_id: str, user: OptionalUser, files: Files) -> FileOut:
 )
 async def download(file_id: str, request: Request, user: OptionalUser, files: Files) -> Response:
     file = await files.get_file(user, file_id)
-    common = {"ETag": file.etag, "Accept-Ranges": "bytes", "Cache-Control": "private"}
+    common = {
+        "ETag": file.etag,
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private",
+        "Content-Security-Policy": _SANDBOX,
+    }
     if _matches(request.headers.get("if-none-match"), file.etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=common)
     url = await files.download_url(file)
