@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -26,6 +27,17 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="where `ocp serve` listens")
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes")
+    public_base_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description="the URL clients reach the API at (links the API hands out, such as a "
+        "direct-upload URL); unset: the listening address, http://OCP_HOST:OCP_PORT",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For "
+        "and X-Forwarded-Proto are believed; empty: nobody's",
+    )
     data_dir: Path = Field(Path("./var"), description="embedded database, files, mail outbox")
 
     database: Literal["mongo", "memory"] = Field(
@@ -101,6 +113,25 @@ class Settings(BaseSettings):
         "info", description="`warning` silences the per-request lines"
     )
     hsts: bool | None = Field(None, description="Strict-Transport-Security; unset: in production")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [proxy.strip() for proxy in value.split(",") if proxy.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            ipaddress.ip_network(proxy, strict=False)  # ValueError: not an address or CIDR
+        return value
+
+    @property
+    def public_base(self) -> str:
+        """Where clients reach this API, without a trailing slash."""
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

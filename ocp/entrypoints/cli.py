@@ -38,7 +38,10 @@ def _serve(args: argparse.Namespace) -> int:
         "factory": True,
         "host": host,
         "port": port,
-        "proxy_headers": True,
+        # uvicorn reads X-Forwarded-For/-Proto only from these peers (not from its default,
+        # 127.0.0.1, which would let any local client name its address and scheme).
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": ",".join(settings.trusted_proxies) or None,
         "log_config": logging_config(settings.log_style, settings.log_level),
         "access_log": False,  # ocp.access writes one richer line per request
         "timeout_graceful_shutdown": 20,

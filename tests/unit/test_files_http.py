@@ -562,10 +562,12 @@ async def test_a_direct_upload_to_the_apis_own_url_end_to_end(client, container)
     assert started.status_code == 201, started.text
     ticket = started.json()
     assert ticket["method"] == "PUT"
-    assert ticket["url"].startswith("http://testserver/api/v1/files/uploads/")
+    assert ticket["url"].startswith("http://127.0.0.1:8000/api/v1/files/uploads/")
     complete = f"/api/v1/files/uploads/{ticket['upload_id']}/complete"
     assert (await client.post(complete, headers=me.auth)).status_code == 409  # nothing yet
-    put = await client.put(ticket["url"], content=PNG, headers=ticket["headers"])
+    put = await client.put(
+        ticket["url"].removeprefix("http://127.0.0.1:8000"), content=PNG, headers=ticket["headers"]
+    )
     assert put.status_code == 204, put.text
     done = await client.post(complete, headers=me.auth)
     assert done.status_code == 201, done.text
@@ -666,3 +668,21 @@ async def _once(data: bytes):
 async def test_the_file_store_is_part_of_readiness(client):
     response = await client.get("/readyz")
     assert json.loads(response.content)["checks"]["file_store"] == "ok"
+
+
+async def test_the_direct_upload_url_never_comes_from_the_host_header(tmp_path):
+    from ocp.container import Container
+    from tests.support import app_client, test_settings
+
+    settings = test_settings(tmp_path, public_base_url="https://api.example.org/")
+    container = Container.for_settings(settings)
+    async with app_client(container) as http:
+        me = await signed_up(http, container)
+        started = await http.post(
+            "/api/v1/files/uploads",
+            json={"filename": "a.png", "size": len(PNG), "content_type": "image/png"}
+            | {"purpose": "avatar"},
+            headers={**me.auth, "Host": "evil.example", "X-Forwarded-Host": "evil.example"},
+        )
+    assert started.status_code == 201, started.text
+    assert started.json()["url"].startswith("https://api.example.org/api/v1/files/uploads/")

@@ -70,6 +70,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.container = container
     # Read by every route's guard (routing.GuardedRoute): the cap on any body but an upload's.
     app.state.max_json_bytes = settings.max_json_bytes
+    app.state.public_base_url = settings.public_base
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)

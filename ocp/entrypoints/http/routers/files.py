@@ -165,7 +165,10 @@ async def start_direct_upload(
         )
     else:
         method = "PUT"
-        url = str(request.url_for("receive_direct_upload", upload_id=session.id))
+        # Never from the Host header: a forged one would send the bytes, and the upload's
+        # token, to whoever the client named.
+        path = request.app.url_path_for("receive_direct_upload", upload_id=session.id)
+        url = request.app.state.public_base_url + str(path)
         headers = {"Content-Type": "application/octet-stream", UPLOAD_TOKEN_HEADER: ticket.token}
     return DirectUploadOut(
         upload_id=session.id,
