@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="where `ocp serve` listens")
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes")
+    header_timeout_s: float = Field(
+        10, gt=0, le=300, description="a request's head must arrive within this many seconds"
+    )
+    body_idle_timeout_s: float = Field(
+        30, gt=0, le=3600, description="a request body that sends nothing for this long is dropped"
+    )
     public_base_url: str | None = Field(
         None,
         pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",

@@ -45,6 +45,11 @@ def _serve(args: argparse.Namespace) -> int:
         "log_config": logging_config(settings.log_style, settings.log_level),
         "access_log": False,  # ocp.access writes one richer line per request
         "timeout_graceful_shutdown": 20,
+        # Slow clients: a head that trickles is cut (protocol.py), an idle keep-alive
+        # connection closes after 5 s, a head may not exceed 16 KiB.
+        "http": "ocp.entrypoints.protocol:HeaderDeadlineProtocol",
+        "timeout_keep_alive": 5,
+        "h11_max_incomplete_event_size": 16 * 1024,
     }
     code = 0
     embedded = None

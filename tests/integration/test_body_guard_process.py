@@ -87,3 +87,22 @@ def test_declared_json_over_the_cap_is_413_at_once(base):
     )
     assert answer.startswith(b"HTTP/1.1 413")
     assert closed
+
+
+def test_a_connection_trickling_its_headers_is_closed(tmp_path, mongo_uri):
+    with served(
+        tmp_path,
+        OCP_MONGODB_URI=mongo_uri,
+        OCP_MONGODB_DB="slowloris",
+        OCP_JWT_SECRET=JWT_SECRET,
+        OCP_HEADER_TIMEOUT_S="1",
+    ) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=15) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: ocp\r\n")  # and never the blank line
+            # Closed by the server's deadline (1 s); the socket's own 15 s would raise instead.
+            assert sock.recv(1024) == b""
+        # A well-behaved client is unaffected.
+        with socket.create_connection((host, int(port)), timeout=15) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: ocp\r\n\r\n")
+            assert sock.recv(1024).startswith(b"HTTP/1.1 200")

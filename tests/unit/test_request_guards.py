@@ -313,3 +313,35 @@ async def test_every_error_the_document_declares_is_problem_json(client):
                     )
             if "requestBody" in operation:
                 assert {"413", "415"} <= set(operation["responses"]), (method, path)
+
+
+async def test_an_upload_whose_body_stalls_is_dropped_and_leaves_nothing(tmp_path):
+    import asyncio
+
+    from tests.support import png_bytes
+
+    settings = test_settings(tmp_path, body_idle_timeout_s=0.2)
+    container = Container.for_settings(settings)
+    async with app_client(container) as http:
+        me = await signed_up(http, container)
+        boundary = "stall"
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\navatar\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"'
+            "\r\nContent-Type: image/png\r\n\r\n"
+        ).encode() + png_bytes(bytes(4096))
+
+        async def stalling():
+            yield head
+            await asyncio.sleep(5)  # a client that stops sending, never finishing the form
+            yield b"never"
+
+        response = await http.post(
+            "/api/v1/files",
+            content=stalling(),
+            headers={**me.auth, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        assert response.status_code == 408
+        assert response.headers["content-type"] == "application/problem+json"
+        listed = await http.get("/api/v1/files", headers=me.auth)
+        assert listed.json()["items"] == []

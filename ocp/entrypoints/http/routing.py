@@ -9,10 +9,11 @@ router is built with `route_class=GuardedRoute`; a test walks the app to prove n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, TypeVar
 
-from fastapi import params
+import anyio
+from fastapi import HTTPException, params
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -74,11 +75,31 @@ async def _read_capped(request: Request, limit: int) -> None:
     if declared is not None and declared > limit:
         raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
     body = bytearray()
-    async for chunk in request.stream():
+    async for chunk in body_stream(request):
         body += chunk
         if len(body) > limit:
             raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
     request._body = bytes(body)  # Starlette's cache: body(), json() and form() read it
+
+
+def body_stream(request: Request) -> AsyncIterator[bytes]:
+    """The request's body chunks, given up on when none arrives for `OCP_BODY_IDLE_TIMEOUT_S`:
+    a client trickling a body must not hold a request (and an upload's temporary object)
+    open forever. Every reader of a body, JSON or upload, reads it through this."""
+    return _idle_limited(request.stream(), request.app.state.body_idle_timeout_s)
+
+
+async def _idle_limited(chunks: AsyncIterator[bytes], seconds: float) -> AsyncIterator[bytes]:
+    iterator = chunks.__aiter__()
+    while True:
+        try:
+            with anyio.fail_after(seconds):
+                chunk = await iterator.__anext__()
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise HTTPException(408, f"no part of the body arrived for {seconds:g} s") from None
+        yield chunk
 
 
 class GuardedRoute(APIRoute):

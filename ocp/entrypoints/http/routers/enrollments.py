@@ -15,7 +15,7 @@ from ocp.domain.errors import PayloadTooLarge, UnsupportedContent
 from ocp.entrypoints.http.deps import CurrentUser, PagingParams
 from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
-from ocp.entrypoints.http.routing import GuardedRoute, streams_own_body
+from ocp.entrypoints.http.routing import GuardedRoute, body_stream, streams_own_body
 from ocp.entrypoints.http.schemas.common import PageOut
 from ocp.entrypoints.http.schemas.learning import (
     BulkEnrollIn,
@@ -115,7 +115,7 @@ async def bulk_enroll(
 
 async def _csv_emails(request: Request) -> list[str]:
     form = MultipartStream(
-        request.stream(),
+        body_stream(request),
         request.headers.get("content-type"),
         max_file_bytes=BULK_CSV_MAX_BYTES,
         declared_length=declared_length(request.headers),

@@ -18,7 +18,7 @@ from ocp.domain.files import FilePurpose, StoredFile
 from ocp.entrypoints.http.deps import CurrentUser, OptionalUser, PagingParams
 from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
-from ocp.entrypoints.http.routing import GuardedRoute, streams_own_body
+from ocp.entrypoints.http.routing import GuardedRoute, body_stream, streams_own_body
 from ocp.entrypoints.http.schemas.common import PageOut
 from ocp.entrypoints.http.schemas.files import DirectUploadIn, DirectUploadOut, FileOut
 from ocp.entrypoints.http.uploads import FilePart, MultipartStream, declared_length
@@ -72,7 +72,7 @@ _MULTIPART_BODY: dict[str, Any] = {
 @streams_own_body
 async def upload(request: Request, user: CurrentUser, files: Files) -> Any:
     form_stream = MultipartStream(
-        request.stream(),
+        body_stream(request),
         request.headers.get("content-type"),
         max_file_bytes=files.max_upload_bytes,
         declared_length=declared_length(request.headers),
@@ -195,7 +195,7 @@ async def receive_direct_upload(
     token: Annotated[str, Header(alias=UPLOAD_TOKEN_HEADER, max_length=128)],
 ) -> Response:
     try:
-        await files.receive_direct(upload_id, token, request.stream())
+        await files.receive_direct(upload_id, token, body_stream(request))
     except ClientDisconnect:
         return Response(status_code=status.HTTP_400_BAD_REQUEST)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
