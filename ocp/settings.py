@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     body_idle_timeout_s: float = Field(
         30, gt=0, le=3600, description="a request body that sends nothing for this long is dropped"
     )
+    refresh_reuse_grace_s: int = Field(
+        10,
+        ge=0,
+        le=300,
+        description="a spent refresh token replayed this soon gets the same new pair (two tabs "
+        "refreshing at once); later, a replay revokes the session",
+    )
     public_base_url: str | None = Field(
         None,
         pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",

@@ -39,6 +39,9 @@ _UNSET: object = object()
 @dataclass(frozen=True, slots=True)
 class IdentityPolicy:
     refresh_ttl_s: int = 1_209_600
+    # A spent refresh token presented again this soon gets the same successor (two browser
+    # tabs refreshing at once); later, it is a replay and ends the session.
+    refresh_reuse_grace_s: int = 10
     password_reset_ttl_s: int = 3_600
     email_verification_ttl_s: int = 172_800
     # Where a mail's link points; `{token}` is replaced. Empty: the mail carries the bare token.
@@ -140,9 +143,11 @@ class IdentityService:
         await self._throttle.clear(key)
         return await self._start_session(user, family_id=self._ids.new_id())
 
-    async def _start_session(self, user: User, family_id: str) -> TokenPair:
+    async def _start_session(
+        self, user: User, family_id: str, successor: tuple[str, str] | None = None
+    ) -> TokenPair:
         now = self._clock.now()
-        token, token_hash = self._tokens.new_secret_token()
+        token, token_hash = successor or self._tokens.new_secret_token()
         await self._refresh_tokens.add(
             RefreshToken(
                 token_hash=token_hash,
@@ -159,18 +164,35 @@ class IdentityService:
         )
 
     async def refresh(self, refresh_token: str) -> TokenPair:
-        """Rotate: spend this refresh token and issue the next of its family. A replayed token
-        revokes the family, so a thief and the victim are both logged out of that session."""
+        """Rotate: spend this refresh token and issue the next of its family, derived from it.
+        The same token again within `refresh_reuse_grace_s` of its spending (two tabs
+        refreshing at once) gets that same successor and a fresh access token; any later
+        replay revokes the family, so a thief and the victim are both logged out of it."""
+        now = self._clock.now()
         outcome, spent = await self._refresh_tokens.spend(
-            self._tokens.hash_secret_token(refresh_token), self._clock.now()
+            self._tokens.hash_secret_token(refresh_token), now
         )
-        if outcome is not SpendResult.SPENT or spent is None:
+        if spent is None or outcome is SpendResult.INVALID:
             raise AuthenticationFailed("the refresh token is invalid, expired or already used")
+        successor, successor_hash = self._tokens.successor_token(refresh_token)
+        if outcome is SpendResult.ALREADY_SPENT:
+            grace = timedelta(seconds=self._policy.refresh_reuse_grace_s)
+            if spent.spent_at is None or now - spent.spent_at > grace:
+                await self._refresh_tokens.revoke_family(spent.family_id)
+                raise AuthenticationFailed("the refresh token is invalid, expired or already used")
         user = await self._users.get(spent.user_id)
         if user is None or not user.is_active:
             await self._refresh_tokens.revoke_family(spent.family_id)
             raise AuthenticationFailed("the refresh token is invalid, expired or already used")
-        return await self._start_session(user, family_id=spent.family_id)
+        if outcome is SpendResult.ALREADY_SPENT:
+            return TokenPair(
+                access_token=self._tokens.issue_access(user, spent.family_id, now),
+                refresh_token=successor,
+                expires_in=self._tokens.access_ttl_s,
+            )
+        return await self._start_session(
+            user, family_id=spent.family_id, successor=(successor, successor_hash)
+        )
 
     async def logout(self, actor: User, refresh_token: str) -> None:
         token = await self._refresh_tokens.find(self._tokens.hash_secret_token(refresh_token))

@@ -190,6 +190,7 @@ class Container(containers.DeclarativeContainer):
     identity_policy = providers.Singleton(
         IdentityPolicy,
         refresh_ttl_s=settings.provided.refresh_token_ttl_s,
+        refresh_reuse_grace_s=settings.provided.refresh_reuse_grace_s,
         password_reset_url=settings.provided.password_reset_url,
         email_verification_url=settings.provided.email_verification_url,
     )

@@ -95,15 +95,21 @@ class RefreshTokenStoreContract:
         outcome, token = await refresh_tokens.spend("t1", NOW)
         assert outcome is SpendResult.SPENT and token.family_id == "fam1"
 
-    async def test_a_spent_token_presented_again_revokes_its_family(self, refresh_tokens):
+    async def test_a_spent_token_presented_again_says_when_it_was_spent(self, refresh_tokens):
+        await refresh_tokens.add(_token("t1"))
+        await refresh_tokens.spend("t1", NOW)
+        outcome, token = await refresh_tokens.spend("t1", NOW + timedelta(seconds=3))
+        assert outcome is SpendResult.ALREADY_SPENT
+        assert token.family_id == "fam1" and token.spent_at == NOW
+        assert await refresh_tokens.is_family_live("fam1")  # the use case decides, not the store
+
+    async def test_a_token_of_a_revoked_family_is_invalid_spent_or_not(self, refresh_tokens):
         await refresh_tokens.add(_token("t1"))
         await refresh_tokens.spend("t1", NOW)
         await refresh_tokens.add(_token("t2"))  # the rotated successor
-        outcome, _ = await refresh_tokens.spend("t1", NOW)
-        assert outcome is SpendResult.REUSED
-        assert not await refresh_tokens.is_family_live("fam1")
-        outcome, _ = await refresh_tokens.spend("t2", NOW)
-        assert outcome is SpendResult.INVALID
+        await refresh_tokens.revoke_family("fam1")
+        assert (await refresh_tokens.spend("t1", NOW))[0] is SpendResult.INVALID
+        assert (await refresh_tokens.spend("t2", NOW))[0] is SpendResult.INVALID
 
     async def test_unknown_and_expired_tokens_are_invalid(self, refresh_tokens):
         await refresh_tokens.add(_token("old", ttl_s=60))

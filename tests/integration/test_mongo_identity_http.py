@@ -13,10 +13,15 @@ from ocp.entrypoints.cli import main as cli
 from tests.support import PASSWORD, app_client, login, signed_up, test_settings
 
 
-@pytest.fixture
-async def two_apps(tmp_path, mongo_uri):
+@pytest.fixture(params=[0], ids=["no grace"])
+async def two_apps(request, tmp_path, mongo_uri):
     """Two independent containers and apps (as two worker processes would have) on one DB."""
-    settings = dict(database="mongo", mongodb_uri=mongo_uri, mongodb_db="shared_identity_test")
+    settings = dict(
+        database="mongo",
+        mongodb_uri=mongo_uri,
+        mongodb_db="shared_identity_test",
+        refresh_reuse_grace_s=request.param,
+    )
     async with AsyncExitStack() as stack:
         first = Container.for_settings(test_settings(tmp_path / "a", **settings))
         second = Container.for_settings(test_settings(tmp_path / "b", **settings))
@@ -24,6 +29,20 @@ async def two_apps(tmp_path, mongo_uri):
         b = await stack.enter_async_context(app_client(second))
         yield (a, first), (b, second)
         await first.mongo_client().drop_database("shared_identity_test")
+
+
+@pytest.mark.parametrize("two_apps", [10], ids=["10 s grace"], indirect=True)
+async def test_two_tabs_refreshing_on_two_instances_share_one_successor(two_apps):
+    (a, container_a), (b, _) = two_apps
+    account = await signed_up(a, container_a, email="tabs@example.com")
+    tab_a = await a.post("/api/v1/auth/refresh", json={"refresh_token": account.refresh_token})
+    tab_b = await b.post("/api/v1/auth/refresh", json={"refresh_token": account.refresh_token})
+    assert (tab_a.status_code, tab_b.status_code) == (200, 200)
+    assert tab_a.json()["refresh_token"] == tab_b.json()["refresh_token"]
+    next_pair = await b.post(
+        "/api/v1/auth/refresh", json={"refresh_token": tab_a.json()["refresh_token"]}
+    )
+    assert next_pair.status_code == 200
 
 
 async def test_a_refresh_token_spent_on_one_instance_is_refused_on_the_other(two_apps):

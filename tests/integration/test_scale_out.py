@@ -35,6 +35,7 @@ def two_servers(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "OCP_JWT_SECRET": JWT_SECRET,
         "OCP_FILE_STORE": "local",
         "OCP_LOGIN_MAX_FAILURES": "4",
+        "OCP_REFRESH_REUSE_GRACE_S": "0",  # every replay is one: no two-tabs grace here
     }
     with serving(shared, **env) as a, serving(shared, **env) as b:
         yield a.base, b.base

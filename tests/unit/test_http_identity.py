@@ -8,8 +8,9 @@ import json
 import jwt
 import pytest
 
+from ocp.container import Container
 from ocp.domain.users import Role
-from tests.support import JWT_SECRET, PASSWORD, login, signed_up
+from tests.support import JWT_SECRET, PASSWORD, app_client, login, signed_up, test_settings
 
 PROBLEM = "application/problem+json"
 
@@ -172,7 +173,28 @@ async def test_forged_expired_and_unsigned_tokens_are_401_with_www_authenticate(
     assert missing.headers["www-authenticate"] == "Bearer"
 
 
-async def test_refresh_rotation_and_replay_over_http(client, container):
+async def test_refresh_rotation_and_replay_over_http(tmp_path):
+    container = Container.for_settings(test_settings(tmp_path, refresh_reuse_grace_s=0))
+    async with app_client(container) as client:
+        await _rotation_and_replay(client, container)
+
+
+async def test_two_tabs_refreshing_at_once_both_stay_logged_in(client, container):
+    account = await signed_up(client, container)
+    tabs = [
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": account.refresh_token})
+        for _ in range(2)
+    ]
+    assert [tab.status_code for tab in tabs] == [200, 200]
+    assert tabs[0].json()["refresh_token"] == tabs[1].json()["refresh_token"]
+    for tab in tabs:
+        me = await client.get(
+            "/api/v1/users/me", headers={"Authorization": f"Bearer {tab.json()['access_token']}"}
+        )
+        assert me.status_code == 200
+
+
+async def _rotation_and_replay(client, container):
     account = await signed_up(client, container)
     rotated = await client.post(
         "/api/v1/auth/refresh", json={"refresh_token": account.refresh_token}

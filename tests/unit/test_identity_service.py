@@ -132,16 +132,34 @@ async def test_repeated_failures_throttle_even_the_right_password_until_the_wind
     await identity.login("eve@example.com", PASSWORD)
 
 
-async def test_refresh_rotates_and_a_replayed_token_ends_the_session(identity):
+async def test_refresh_rotates_and_a_replayed_token_ends_the_session(identity, clock):
     await identity.register("r@example.com", PASSWORD, "R")
     first = await identity.login("r@example.com", PASSWORD)
     second = await identity.refresh(first.refresh_token)
+    clock.advance(11)  # past the grace of two tabs refreshing at once
     with pytest.raises(AuthenticationFailed):
         await identity.refresh(first.refresh_token)  # replay: the thief's or the victim's
     with pytest.raises(AuthenticationFailed):
         await identity.refresh(second.refresh_token)  # the whole family is revoked
     with pytest.raises(AuthenticationFailed):
         await identity.authenticate(second.access_token)
+
+
+async def test_two_tabs_refreshing_at_once_share_one_successor(identity, clock):
+    await identity.register("tabs@example.com", PASSWORD, "T")
+    first = await identity.login("tabs@example.com", PASSWORD)
+    tab_a = await identity.refresh(first.refresh_token)
+    clock.advance(9)
+    tab_b = await identity.refresh(first.refresh_token)  # within the 10 s grace
+    assert tab_b.refresh_token == tab_a.refresh_token
+    await identity.authenticate(tab_b.access_token)
+    third = await identity.refresh(tab_b.refresh_token)  # the session goes on
+    await identity.authenticate(third.access_token)
+    clock.advance(2)  # 11 s after the first spend: a replay now ends the session
+    with pytest.raises(AuthenticationFailed):
+        await identity.refresh(first.refresh_token)
+    with pytest.raises(AuthenticationFailed):
+        await identity.authenticate(third.access_token)
 
 
 async def test_refresh_tokens_expire(identity, clock):

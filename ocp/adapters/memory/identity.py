@@ -82,7 +82,7 @@ class InMemoryUserRepository:
 class InMemoryRefreshTokenStore:
     def __init__(self) -> None:
         self._tokens: dict[str, RefreshToken] = {}
-        self._spent: set[str] = set()
+        self._spent: dict[str, datetime] = {}  # token hash -> when it was spent
         self._revoked_families: set[str] = set()
         self._live_families: dict[str, str] = {}  # family -> user
 
@@ -97,11 +97,12 @@ class InMemoryRefreshTokenStore:
         token = self._tokens.get(token_hash)
         if token is None or token.family_id in self._revoked_families or token.expires_at <= now:
             return SpendResult.INVALID, None
+        spent = copy.copy(token)
         if token_hash in self._spent:
-            await self.revoke_family(token.family_id)
-            return SpendResult.REUSED, None
-        self._spent.add(token_hash)
-        return SpendResult.SPENT, copy.copy(token)
+            spent.spent_at = self._spent[token_hash]
+            return SpendResult.ALREADY_SPENT, spent
+        self._spent[token_hash] = spent.spent_at = now
+        return SpendResult.SPENT, spent
 
     async def find(self, token_hash: str) -> RefreshToken | None:
         token = self._tokens.get(token_hash)

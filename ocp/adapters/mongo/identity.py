@@ -171,10 +171,13 @@ class MongoRefreshTokenStore:
                 return SpendResult.INVALID, None
             return SpendResult.SPENT, _token_from_doc(doc)
         doc = await self._tokens.find_one({"_id": token_hash})
-        if doc is None or doc["expires_at"] <= now:
+        if (
+            doc is None
+            or doc["expires_at"] <= now
+            or not await self.is_family_live(doc["family_id"])
+        ):
             return SpendResult.INVALID, None
-        await self.revoke_family(doc["family_id"])
-        return SpendResult.REUSED, None
+        return SpendResult.ALREADY_SPENT, _token_from_doc(doc)
 
     async def find(self, token_hash: str) -> RefreshToken | None:
         doc = await self._tokens.find_one({"_id": token_hash})
@@ -206,6 +209,7 @@ def _token_from_doc(doc: Doc) -> RefreshToken:
         user_id=doc["user_id"],
         issued_at=doc["issued_at"],
         expires_at=doc["expires_at"],
+        spent_at=doc.get("spent_at"),
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -145,6 +147,11 @@ class JwtTokenIssuer:
     def new_secret_token(self) -> tuple[str, str]:
         token = secrets.token_urlsafe(32)
         return token, self.hash_secret_token(token)
+
+    def successor_token(self, token: str) -> tuple[str, str]:
+        digest = hmac.new(self._secret.encode(), b"refresh:" + token.encode(), "sha256").digest()
+        successor = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        return successor, self.hash_secret_token(successor)
 
     def hash_secret_token(self, token: str) -> str:
         # The token has 256 random bits, so a fast unsalted hash suffices: nothing to brute-force.

@@ -55,11 +55,12 @@ class RefreshToken:
     user_id: str
     issued_at: datetime
     expires_at: datetime
+    spent_at: datetime | None = None
 
 
 class SpendResult(StrEnum):
     SPENT = "spent"  # this call spent a live token: issue the next one
-    REUSED = "reused"  # the token was spent before: a replay, the family is now revoked
+    ALREADY_SPENT = "already_spent"  # spent before (its token says when): the caller decides
     INVALID = "invalid"  # unknown, expired or revoked
 
 
@@ -69,8 +70,9 @@ class RefreshTokenStore(Protocol):
     async def spend(
         self, token_hash: str, now: datetime
     ) -> tuple[SpendResult, RefreshToken | None]:
-        """Atomically mark a live token spent. A second spend of the same token revokes its
-        whole family and answers `REUSED`; several processes sharing the store agree."""
+        """Atomically mark a live token spent: `SPENT` to exactly one caller, whatever the
+        number of processes; a token spent before answers `ALREADY_SPENT` with the token
+        (and when it was spent), and the store decides nothing about it."""
         ...
 
     async def find(self, token_hash: str) -> RefreshToken | None:
@@ -141,6 +143,12 @@ class TokenIssuer(Protocol):
         ...
 
     def hash_secret_token(self, token: str) -> str: ...
+
+    def successor_token(self, token: str) -> tuple[str, str]:
+        """The token that follows `token` in its family, and its hash: the same every time for
+        the same `token` (keyed with a server secret), so a replay within the grace period gets
+        the successor the first spend issued, without the store ever holding it in clear."""
+        ...
 
 
 class LoginThrottle(Protocol):
