@@ -126,7 +126,10 @@ class IdentityService:
 
     async def login(self, email: str, password: str) -> TokenPair:
         """Password flow. Unknown email and wrong password answer alike, in about the same time."""
-        key = email.strip().lower()
+        try:
+            key = Email(email).key  # any spelling of the mailbox, as at registration
+        except RuleViolated:
+            key = email.strip().lower()  # no account has it: fails below, throttled alike
         now = self._clock.now()
         wait = await self._throttle.retry_after(key, now)
         if wait is not None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -30,22 +31,68 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Email:
-    """An email address; `key` is the lower-cased form used for uniqueness and login."""
+    """An email address (RFC 5321, with RFC 6531's UTF-8): NFKC-normalised, no control, format
+    or separator characters, the domain lower-cased, without a trailing dot, checked as IDNA.
+    `key` is what uniqueness and login compare: the local part lower-cased and the domain in
+    its ASCII (punycode) form, so `X@Example.COM.` and `x@example.com`, or a fullwidth copy of
+    an address, are one mailbox."""
 
     value: str
+    _key: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        value = self.value.strip()
-        if len(value) > EMAIL_MAX_CHARS or not _EMAIL.match(value) or ".." in value:
+        value = unicodedata.normalize("NFKC", self.value.strip())
+        local, at, domain = value.rpartition("@")
+        domain = domain.lower().removesuffix(".")
+        ascii_domain = _ascii_domain(domain)
+        if (
+            not at
+            or ascii_domain is None
+            or not _local_part_valid(local)
+            or len(local) + 1 + len(ascii_domain) > EMAIL_MAX_CHARS
+        ):
             raise RuleViolated("is not a valid email address", field="email")
-        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "value", f"{local}@{domain}")
+        object.__setattr__(self, "_key", f"{local.lower()}@{ascii_domain}")
 
     @property
     def key(self) -> str:
-        return self.value.lower()
+        return self._key
 
     def __str__(self) -> str:
         return self.value
+
+
+# RFC 5322 atext, plus any letter, mark or number beyond ASCII (RFC 6531).
+_ATEXT = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~"
+)
+_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def _local_part_valid(local: str) -> bool:
+    if not local or len(local.encode("utf-8")) > 64:
+        return False
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        return False
+    return all(
+        ch == "." or ch in _ATEXT or (ord(ch) > 127 and unicodedata.category(ch)[0] in "LMN")
+        for ch in local
+    )
+
+
+def _ascii_domain(domain: str) -> str | None:
+    """The domain as IDNA ASCII labels, or None when it is no valid host name."""
+    if any(ord(ch) > 127 and unicodedata.category(ch)[0] not in "LMN" for ch in domain):
+        return None  # zero-width, bidi and other format or control characters
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    labels = ascii_domain.split(".")
+    if len(labels) < 2 or len(ascii_domain) > 253 or labels[-1].isdigit():
+        return None
+    return ascii_domain if all(_DOMAIN_LABEL.match(label) for label in labels) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -430,3 +430,64 @@ async def test_an_access_token_naming_another_users_session_is_refused(client, c
     response = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401
     assert (await client.get("/api/v1/users/me", headers=alice.auth)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "x@example.com.",  # the same mailbox, with the root's trailing dot
+        "X@EXAMPLE.COM",
+        "\uff58@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com",  # fullwidth letters
+    ],
+)
+async def test_spellings_of_one_mailbox_are_one_account(client, variant):
+    first = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "x@example.com", "password": PASSWORD, "full_name": "X"},
+    )
+    assert first.status_code == 201
+    again = await client.post(
+        "/api/v1/auth/register", json={"email": variant, "password": PASSWORD, "full_name": "X"}
+    )
+    assert again.status_code == 409
+    tokens = await client.post(
+        "/api/v1/auth/token", data={"username": variant, "password": PASSWORD}
+    )
+    assert tokens.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "x\x00@example.com",
+        "x@example.com\x00",
+        "x\r\nBcc: victim@example.com@example.com",
+        "x\u200b@example.com",  # zero-width space
+        "x@exa\u200dmple.com",  # zero-width joiner in the domain
+        "x\u202e@example.com",  # right-to-left override
+        "x@example..com",
+        ".x@example.com",
+        "x@-example.com",
+        "x@example.123",
+        "x@localhost",
+    ],
+)
+async def test_addresses_with_hidden_or_invalid_characters_are_refused(client, email):
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "X"}
+    )
+    assert response.status_code == 422, email
+
+
+async def test_an_international_domain_is_one_mailbox_in_unicode_or_punycode(client):
+    first = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "leser@bücher.de", "password": PASSWORD, "full_name": "L"},
+    )
+    assert first.status_code == 201
+    assert first.json()["email"] == "leser@bücher.de"
+    punycode = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "leser@xn--bcher-kva.de", "password": PASSWORD, "full_name": "L"},
+    )
+    assert punycode.status_code == 409
