@@ -118,3 +118,15 @@ def png_bytes(body: bytes = b"", width: int = 16, height: int = 16) -> bytes:
     ihdr = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     chunk = struct.pack(">I", 13) + ihdr + struct.pack(">I", zlib.crc32(ihdr) & 0xFFFFFFFF)
     return b"\x89PNG\r\n\x1a\n" + chunk + body
+
+
+def course_body(title: str = "A course") -> dict[str, Any]:
+    """The JSON of POST /courses: the fields every course needs."""
+    return {
+        "title": title,
+        "summary": "s",
+        "description": "d",
+        "tags": [],
+        "level": "beginner",
+        "category": "c",
+    }

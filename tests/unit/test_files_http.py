@@ -15,7 +15,7 @@ from ocp.application.ports.files import CourseRelation
 from ocp.container import Container
 from ocp.domain.users import Role
 from ocp.entrypoints.http.app import create_app
-from tests.support import app_client, png_bytes, signed_up
+from tests.support import app_client, course_body, png_bytes, signed_up
 from tests.support import test_settings as settings_for
 
 PNG = png_bytes(bytes(range(200)))
@@ -351,16 +351,7 @@ async def test_the_content_type_is_the_sniffed_one(client, container):
 async def test_pdf_and_text_are_downloaded_sandboxed_never_shown_inline(client, container):
     teacher = await signed_up(client, container, Role.INSTRUCTOR)
     course = await client.post(
-        "/api/v1/courses",
-        json={
-            "title": "Sandboxed",
-            "summary": "s",
-            "description": "d",
-            "tags": [],
-            "level": "beginner",
-            "category": "c",
-        },
-        headers=teacher.auth,
+        "/api/v1/courses", json=course_body("Sandboxed"), headers=teacher.auth
     )
     for content in (PDF, b"plain notes <script>alert(1)</script>\n"):
         file = (

@@ -14,7 +14,7 @@ from ocp.container import Container
 from ocp.domain.users import Role
 from ocp.entrypoints.http.app import create_app
 from ocp.entrypoints.http.routing import GuardedRoute
-from tests.support import app_client, signed_up, test_settings
+from tests.support import app_client, course_body, signed_up, test_settings
 
 CAP = 4096
 CHUNK = b"x" * 1024
@@ -123,7 +123,7 @@ async def test_form_route_is_capped_too(client):
 
 async def test_a_body_under_the_cap_still_works(client, container):
     staff = await signed_up(client, container, Role.INSTRUCTOR)
-    response = await client.post("/api/v1/courses", json=_course("Guarded"), headers=staff.auth)
+    response = await client.post("/api/v1/courses", json=course_body("Guarded"), headers=staff.auth)
     assert response.status_code == 201, response.text
 
 
@@ -151,7 +151,7 @@ async def test_route_without_a_body_refuses_a_declared_one_over_the_cap(client, 
 
 async def test_bulk_enrollment_json_is_capped_but_its_csv_is_not(client, container):
     staff = await signed_up(client, container, Role.INSTRUCTOR)
-    course = await client.post("/api/v1/courses", json=_course("Bulk"), headers=staff.auth)
+    course = await client.post("/api/v1/courses", json=course_body("Bulk"), headers=staff.auth)
     course_id = course.json()["id"]
     module = await client.post(
         f"/api/v1/courses/{course_id}/modules", json={"title": "M"}, headers=staff.auth
@@ -191,17 +191,6 @@ async def test_an_upload_streams_past_the_json_cap(client, container):
     )
     assert response.status_code == 201, response.text
     assert response.json()["size"] == len(image)
-
-
-def _course(title: str) -> dict[str, object]:
-    return {
-        "title": title,
-        "summary": "s",
-        "description": "d",
-        "tags": [],
-        "level": "beginner",
-        "category": "c",
-    }
 
 
 def _png() -> bytes:
