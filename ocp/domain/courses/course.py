@@ -94,11 +94,17 @@ class Course:
         return [self.owner_id, *self.instructor_ids]
 
     def is_staff(self, user: User | None) -> bool:
-        """The owner, a co-instructor or an admin."""
-        return user is not None and (user.is_admin or user.id in self.staff_ids)
+        """An admin, or the owner or a co-instructor who holds the instructor role *now*: an
+        instructor demoted to student keeps their courses (owned, listed) but none of their
+        powers until re-promoted or the course is handed over."""
+        return user is not None and (
+            user.is_admin or (user.role is Role.INSTRUCTOR and user.id in self.staff_ids)
+        )
 
     def is_owner_or_admin(self, user: User | None) -> bool:
-        return user is not None and (user.is_admin or user.id == self.owner_id)
+        return user is not None and (
+            user.is_admin or (user.role is Role.INSTRUCTOR and user.id == self.owner_id)
+        )
 
     def is_visible_to(self, user: User | None) -> bool:
         return self.status is CourseStatus.PUBLISHED or self.is_staff(user)
