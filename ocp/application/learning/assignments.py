@@ -161,14 +161,17 @@ class AssignmentService:
     ) -> Page[Assignment]:
         after = decode_cursor(cursor, (str,))
         course = await self._roles.course(course_id)
-        await self._roles.member(actor, course)
+        if await self._roles.member(actor, course) is not None:
+            course.require_open_to_students(change=False)
         rows = await self._assignments.list_course(
             course.id, str(after[0]) if after else None, limit + 1
         )
         return page_of(rows, limit, lambda a: (a.id,))
 
     async def get(self, actor: User, assignment_id: str) -> Assignment:
-        assignment, _ = await self._readable(actor, assignment_id)
+        assignment, course = await self._readable(actor, assignment_id)
+        if not course.is_staff(actor):
+            course.require_open_to_students(change=False)
         return assignment
 
     async def edit(
@@ -223,6 +226,7 @@ class AssignmentService:
         enrollment = await self._enrollments.find(course.id, actor.id)
         if enrollment is None:
             raise NotFound("no such assignment")
+        course.require_open_to_students(change=True)
         text = submission_text(draft.text)
         file_ids = list(dict.fromkeys(draft.file_ids))
         now = self._clock.now()

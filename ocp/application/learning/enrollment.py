@@ -198,6 +198,7 @@ class EnrollmentService:
         """The student leaves: the enrollment (and its progress) goes, the seat comes back."""
         course = await self._roles.course(course_id)
         await self._roles.enrolled(actor, course)
+        course.require_open_to_students(change=True)
         if await self._enrollments.remove(course.id, actor.id):
             await self._counters.give_back_seat(course)
 
@@ -264,6 +265,7 @@ class EnrollmentService:
             raise NotFound("no such lesson")
         for attempt in range(_SAVE_ATTEMPTS):
             enrollment = await self._roles.enrolled(actor, course)
+            course.require_open_to_students(change=True)
             version = enrollment.version
             if not change(enrollment, lesson_ids(course)):
                 return _report(enrollment, course)

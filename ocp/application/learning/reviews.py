@@ -36,6 +36,7 @@ class ReviewService:
         """Write or revise the actor's review of a course they are enrolled in."""
         course = await self._roles.course(course_id)
         await self._roles.enrolled(actor, course)
+        course.require_open_to_students(change=True)
         for attempt in range(_SAVE_ATTEMPTS):
             now = self._clock.now()
             existing = await self._reviews.find(course.id, actor.id)

@@ -115,6 +115,16 @@ class Course:
         published: a draft or archived course is hidden from all but its staff."""
         return self.status is CourseStatus.PUBLISHED
 
+    def require_open_to_students(self, *, change: bool) -> None:
+        """The one rule for an enrolled student while the course is not published: they may
+        read their own progress, grades and submissions (the use cases serving those do not
+        ask), and nothing else: course content is not found (404), a change a conflict (409)."""
+        if self.lessons_open_to_students:
+            return
+        if change:
+            raise Conflict("the course is not published: nothing in it can be changed now")
+        raise NotFound("no such course")
+
     def require_staff(self, user: User | None) -> None:
         """Staff pass; others get NotFound for a course they cannot see, else PermissionDenied."""
         if self.is_staff(user):
