@@ -93,6 +93,16 @@ class EnrollmentRepositoryContract:
         among = await enrollments.enrolled_among("cp", ["u1", "u3", "nobody"])
         assert among == {"u1", "u3"}
 
+    async def test_pages_of_a_course_in_student_order_for_the_gradebook(self, enrollments):
+        # Enrolled in an order unlike the students' ids.
+        for user in ("ud", "ua", "ue", "ub", "uc"):
+            await enrollments.add(an_enrollment("cg", user))
+        await enrollments.add(an_enrollment("other", "uaa"))
+        first = await enrollments.list_course_students("cg", None, 3)
+        rest = await enrollments.list_course_students("cg", first[-1].user_id, 3)
+        assert [e.user_id for e in first] == ["ua", "ub", "uc"]
+        assert [e.user_id for e in rest] == ["ud", "ue"]
+
     async def test_many_enrollments_are_stored_at_once_skipping_those_enrolled(
         self, enrollments, lookup
     ):
@@ -237,6 +247,21 @@ class SubmissionRepositoryContract:
         assert [(s.user_id, s.attempt) for s in first + rest] == [("ua", 1), ("ub", 2), ("uc", 3)]
         mine = await submissions.latest_in_course("c1", "uc")
         assert [(s.assignment_id, s.attempt) for s in mine] == [("a2", 3)]
+
+    async def test_a_gradebook_page_reads_the_latest_work_of_its_students(self, submissions):
+        for user, attempts in (("ua", 2), ("ub", 1), ("uc", 1)):
+            for n in range(1, attempts + 1):
+                await submissions.add(a_submission("a1", user, n))
+        await submissions.add(a_submission("a2", "ua", 1))
+        await submissions.add(a_submission("a9", "ua", 1, course_id="c2"))  # another course
+        # "ub" lies between the page's students but is not one of them (left the course).
+        found = await submissions.latest_of_students("c1", ["ua", "uc", "nobody"])
+        assert sorted((s.user_id, s.assignment_id, s.attempt) for s in found) == [
+            ("ua", "a1", 2),
+            ("ua", "a2", 1),
+            ("uc", "a1", 1),
+        ]
+        assert await submissions.latest_of_students("c1", []) == []
 
     async def test_grades_only_the_latest_attempt_at_its_version(self, submissions):
         from ocp.domain.learning import new_assignment as make

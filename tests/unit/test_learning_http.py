@@ -246,6 +246,7 @@ async def test_bulk_enrollment_takes_a_csv_file(client, container):
         "already": 0,
         "unknown": ["ghost@example.com"],
         "full": [],
+        "not_student": [],
     }
     too_many = "\n".join(f"s{n}@example.com" for n in range(5001)).encode()
     refused = await client.post(
@@ -485,7 +486,7 @@ async def test_the_gradebook_as_json_and_safe_csv(client, container):
     await submit(client, quiet, second["id"])
     book = await client.get(url(course, "/gradebook"), headers=teacher.auth)
     assert book.status_code == 200
-    rows = {row["user"]["id"]: row for row in book.json()["students"]}
+    rows = {row["user"]["id"]: row for row in book.json()["items"]}
     assert [a["id"] for a in book.json()["assignments"]] == [first["id"], second["id"]]
     assert [g["points"] for g in rows[tricky.id]["grades"]] == [8, None]
     assert rows[tricky.id]["total"] == 8

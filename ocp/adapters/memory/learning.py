@@ -64,6 +64,16 @@ class InMemoryEnrollmentRepository:
         )
         return [copy.deepcopy(e) for e in rows if after_id is None or e.id > after_id][:limit]
 
+    async def list_course_students(
+        self, course_id: str, after_user_id: str | None, limit: int
+    ) -> list[Enrollment]:
+        rows = sorted(
+            (e for (c, u), e in self._by_pair.items() if c == course_id), key=lambda e: e.user_id
+        )
+        return [
+            copy.deepcopy(e) for e in rows if after_user_id is None or e.user_id > after_user_id
+        ][:limit]
+
     async def enrolled_among(self, course_id: str, user_ids: list[str]) -> set[str]:
         return {u for u in user_ids if (course_id, u) in self._by_pair}
 
@@ -237,6 +247,14 @@ class InMemorySubmissionRepository:
             if s.course_id == course_id
             and s.is_latest
             and (user_id is None or s.user_id == user_id)
+        ]
+
+    async def latest_of_students(self, course_id: str, user_ids: list[str]) -> list[Submission]:
+        wanted = set(user_ids)
+        return [
+            copy.deepcopy(s)
+            for s in self._by_id.values()
+            if s.course_id == course_id and s.is_latest and s.user_id in wanted
         ]
 
     async def has_any(self, assignment_id: str) -> bool:

@@ -22,9 +22,10 @@ from ocp.domain.errors import (
     StaleVersion,
 )
 from ocp.domain.learning import BULK_EMAILS_MAX, Enrollment, Progress
-from ocp.domain.users import Email, User
+from ocp.domain.users import Email, Role, User
 
 _SAVE_ATTEMPTS = 5
+_NO_SEAT = "the course is full or no longer open for enrollment"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,7 @@ class BulkReport:
     already: int = 0
     unknown: list[str] = field(default_factory=list)
     full: list[str] = field(default_factory=list)
+    not_student: list[str] = field(default_factory=list)  # staff and admins: no seat taken
 
 
 class EnrollmentService:
@@ -90,6 +92,8 @@ class EnrollmentService:
             raise NotFound("no such course")
         if course.is_staff(actor):
             raise PermissionDenied("course staff do not enroll in their own course")
+        if not _may_enroll(actor):
+            raise PermissionDenied("only students enroll in courses")
         existing = await self._enrollments.find(course.id, actor.id)
         if existing is not None:
             return _report(existing, course), False
@@ -99,32 +103,41 @@ class EnrollmentService:
     async def _enroll_user(self, course: Course, user_id: str) -> tuple[Enrollment, bool]:
         if course.status is not CourseStatus.PUBLISHED:
             raise Conflict("the course is not open for enrollment")
-        # The seat first: the counter is the one place that knows the capacity at this instant.
-        if not await self._counters.take_seat(course):
-            existing = await self._enrollments.find(course.id, user_id)
-            if existing is not None:  # the same student's other request got in meanwhile
-                return existing, False
-            raise Conflict("the course is full or no longer open for enrollment")
+        # The enrollment first, under the unique (course, student) index: of one student's
+        # concurrent requests exactly one stores it and only that one goes on to take a seat,
+        # so repeats never hold a seat, not even for a moment, and never find the course full.
+        # Then the seat, on the counter: the one place that knows the capacity at this
+        # instant. No seat: the enrollment goes again. No transaction spans the two writes: a
+        # process dying between them leaves an enrollment whose seat was never counted
+        # (`enrolled_count` one low, so the course may take one student above its capacity).
         enrollment = Enrollment.start(
             id=self._ids.new_id(), course_id=course.id, user_id=user_id, now=self._clock.now()
         )
         try:
             await self._enrollments.add(enrollment)
         except Conflict:
-            # A concurrent call enrolled the same student: give the seat back, answer theirs.
-            await self._counters.give_back_seat(course)
+            # The same student's other request stored it: answer theirs. Gone again already
+            # means that request found no seat.
             existing = await self._enrollments.find(course.id, user_id)
             if existing is None:
-                raise
+                raise Conflict(_NO_SEAT) from None
             return existing, False
+        try:
+            seated = await self._counters.take_seat(course)
         except BaseException:
-            await self._counters.give_back_seat(course)
+            # Whether the seat was taken is unknown: err on a seat counted for nobody (the
+            # course looks one fuller), never on a student without a counted seat.
+            await self._enrollments.remove(course.id, user_id)
             raise
+        if not seated:
+            await self._enrollments.remove(course.id, user_id)
+            raise Conflict(_NO_SEAT)
         return enrollment, True
 
     async def bulk_enroll(self, actor: User, course_id: str, emails: list[str]) -> BulkReport:
         """Course staff enroll many students by email: who got in, who was in already, which
-        addresses name nobody, and who found the course full."""
+        addresses name nobody, which name staff or admins (no seat for them), and who found
+        the course full."""
         course = await self._roles.staff_course(actor, course_id)
         if course.status is not CourseStatus.PUBLISHED:
             raise Conflict("the course is not open for enrollment")
@@ -146,7 +159,13 @@ class EnrollmentService:
         for key, text in wanted.items():
             if key not in found:
                 report.unknown.append(text)
-        ids = {user.id: key for key, user in found.items()}
+            elif not _may_enroll(found[key]) or course.is_staff(found[key]):
+                report.not_student.append(text)
+        ids = {
+            user.id: key
+            for key, user in found.items()
+            if _may_enroll(user) and not course.is_staff(user)
+        }
         already = await self._enrollments.enrolled_among(course.id, list(ids))
         report.already = len(already)
         newcomers = [user_id for user_id in ids if user_id not in already]
@@ -276,6 +295,12 @@ class EnrollmentService:
                 if attempt == _SAVE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
+
+
+def _may_enroll(user: User) -> bool:
+    """Enrollment is for students: instructors and admins teach or run courses, and an
+    enrollment would let them review and grade-watch another instructor's course."""
+    return user.role is Role.STUDENT
 
 
 def _report(enrollment: Enrollment, course: Course) -> ProgressReport:

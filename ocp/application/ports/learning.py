@@ -46,6 +46,13 @@ class EnrollmentRepository(Protocol):
         """A student's enrollments in id order after `after_id`, one round trip."""
         ...
 
+    async def list_course_students(
+        self, course_id: str, after_user_id: str | None, limit: int
+    ) -> list[Enrollment]:
+        """The course's enrollments in student id order after `after_user_id` (the gradebook's
+        keyset), one round trip on the unique (course, student) index."""
+        ...
+
     async def enrolled_among(self, course_id: str, user_ids: list[str]) -> set[str]:
         """Which of `user_ids` are enrolled in the course, in one round trip."""
         ...
@@ -136,6 +143,12 @@ class SubmissionRepository(Protocol):
         self, course_id: str, user_id: str | None = None
     ) -> list[Submission]:
         """Every latest attempt in the course (of one student when `user_id` is given)."""
+        ...
+
+    async def latest_of_students(self, course_id: str, user_ids: list[str]) -> list[Submission]:
+        """The latest attempts in the course of these students, in one round trip on the
+        (course, latest, student) index; cheapest when they are neighbours in student id
+        order, as a gradebook page is."""
         ...
 
     async def has_any(self, assignment_id: str) -> bool: ...

@@ -107,6 +107,16 @@ class MongoEnrollmentRepository:
     async def list_user(self, user_id: str, after_id: str | None, limit: int) -> list[Enrollment]:
         return await self._page({"user_id": user_id}, after_id, limit)
 
+    async def list_course_students(
+        self, course_id: str, after_user_id: str | None, limit: int
+    ) -> list[Enrollment]:
+        # Equality on the course, range and sort on the student: the `course_user` index.
+        where: Doc = {"course_id": course_id}
+        if after_user_id is not None:
+            where["user_id"] = {"$gt": after_user_id}
+        cursor = self._enrollments.find(where).sort("user_id", ASCENDING).limit(limit)
+        return [_enrollment_from_doc(doc) async for doc in cursor]
+
     async def enrolled_among(self, course_id: str, user_ids: list[str]) -> set[str]:
         if not user_ids:
             return set()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from ocp.application.learning import (
     AssignmentChanges,
@@ -235,29 +236,37 @@ async def grade(
 @router.get(
     "/api/v1/courses/{course_id}/gradebook",
     response_model=GradebookOut,
-    summary="Students x assignments from the latest attempts (course staff); `?format=csv` "
-    "for a spreadsheet",
+    summary="A page of students x every assignment from the latest attempts (course staff); "
+    "`?format=csv` streams the whole gradebook as a spreadsheet (paging parameters ignored)",
     responses={
         200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
-        **responses(401, 403, 404, 422),
+        **responses(400, 401, 403, 404, 422),
     },
 )
 async def gradebook(
     course_id: PathId,
+    request: Request,
     user: CurrentUser,
     service: Assignments,
+    page: PagingParams,
+    response: Response,
     format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
 ) -> GradebookOut | Response:
-    book = await service.gradebook(user, course_id)
     if format == "csv":
-        return Response(
-            gradebook_csv(book),
+        # Who may read it is settled (a problem answer) before the first byte is sent.
+        export = await service.gradebook_export(user, course_id)
+        return StreamingResponse(
+            gradebook_csv(export),
             media_type="text/csv; charset=utf-8",
             headers={
                 # The slug is ASCII letters, digits and hyphens: nothing to escape.
-                "Content-Disposition": f'attachment; filename="gradebook-{book.course.slug}.csv"'
+                "Content-Disposition": (
+                    f'attachment; filename="gradebook-{export.course.slug}.csv"'
+                )
             },
         )
+    book = await service.gradebook(user, course_id, limit=page.limit, cursor=page.cursor)
+    link_next(request, response, book.next_cursor)
     return GradebookOut.from_domain(book)
 
 

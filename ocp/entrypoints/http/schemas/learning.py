@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from ocp.application.learning import (
     BulkReport,
     CourseEnrollment,
     Gradebook,
+    GradebookExport,
     MyGrade,
     ProgressReport,
     RosterEntry,
@@ -145,6 +147,10 @@ class BulkReportOut(BaseModel):
     already: int = Field(description="students who were enrolled before")
     unknown: list[str] = Field(description="addresses that name no account (or no address)")
     full: list[str] = Field(description="students left out because the course was full")
+    not_student: list[str] = Field(
+        description="addresses of instructors, admins or the course's staff: enrollment is for "
+        "students, so they take no seat"
+    )
 
     @classmethod
     def from_domain(cls, report: BulkReport) -> BulkReportOut:
@@ -153,6 +159,7 @@ class BulkReportOut(BaseModel):
             already=report.already,
             unknown=report.unknown,
             full=report.full,
+            not_student=report.not_student,
         )
 
 
@@ -361,9 +368,12 @@ class GradebookRowOut(BaseModel):
 
 
 class GradebookOut(BaseModel):
+    """A page of students (in enrollment order) with the assignment columns they fill."""
+
     course_id: str
-    assignments: list[GradebookAssignmentOut]
-    students: list[GradebookRowOut]
+    assignments: list[GradebookAssignmentOut] = Field(description="every assignment, the columns")
+    items: list[GradebookRowOut] = Field(description="this page's students")
+    next_cursor: str | None = Field(description="the next page's `cursor`; null on the last")
 
     @classmethod
     def from_domain(cls, book: Gradebook) -> GradebookOut:
@@ -375,7 +385,7 @@ class GradebookOut(BaseModel):
                 )
                 for a in book.assignments
             ],
-            students=[
+            items=[
                 GradebookRowOut(
                     user=StudentOut.from_domain(book.users.get(row.user_id), row.user_id),
                     grades=[
@@ -391,6 +401,7 @@ class GradebookOut(BaseModel):
                 )
                 for row in book.rows
             ],
+            next_cursor=book.next_cursor,
         )
 
 
@@ -398,9 +409,10 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def gradebook_csv(book: Gradebook) -> str:
+async def gradebook_csv(export: GradebookExport) -> AsyncIterator[str]:
     """One row per student, one column per assignment (its points, empty when not graded),
-    and the total. Every text cell is neutralised against spreadsheet formula injection."""
+    and the total, yielded a page of students at a time so the whole book is never held.
+    Every text cell is neutralised against spreadsheet formula injection."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
@@ -408,19 +420,28 @@ def gradebook_csv(book: Gradebook) -> str:
             "user_id",
             "full_name",
             "email",
-            *(spreadsheet_safe(f"{a.title} (/{a.max_points})") for a in book.assignments),
+            *(spreadsheet_safe(f"{a.title} (/{a.max_points})") for a in export.assignments),
             "total",
         ]
     )
-    for row in book.rows:
-        user = book.users.get(row.user_id)
-        writer.writerow(
-            [
-                spreadsheet_safe(row.user_id),
-                spreadsheet_safe(user.full_name if user else ""),
-                spreadsheet_safe(user.email.value if user else ""),
-                *(_number(cell.points) for cell in row.cells),
-                _number(row.total),
-            ]
-        )
-    return out.getvalue()
+    yield _drain(out)
+    async for book in export.pages:
+        for row in book.rows:
+            user = book.users.get(row.user_id)
+            writer.writerow(
+                [
+                    spreadsheet_safe(row.user_id),
+                    spreadsheet_safe(user.full_name if user else ""),
+                    spreadsheet_safe(user.email.value if user else ""),
+                    *(_number(cell.points) for cell in row.cells),
+                    _number(row.total),
+                ]
+            )
+        yield _drain(out)
+
+
+def _drain(out: io.StringIO) -> str:
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text

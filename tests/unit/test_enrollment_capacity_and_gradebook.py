@@ -1,0 +1,225 @@
+"""Enrollment under concurrency (a student's repeats never hold a second seat), enrollment is
+for students only, and the gradebook in pages and as a streamed CSV, on in-memory adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+
+from dependency_injector import providers
+
+from ocp.adapters.memory.learning import InMemoryCourseCounters, InMemorySubmissionRepository
+from ocp.application.learning import assignments as assignments_module
+from ocp.domain.users import Role
+from tests.support import signed_up
+from tests.unit.test_learning_http import (
+    a_course,
+    a_teacher,
+    an_assignment,
+    enrolled,
+    submit,
+    url,
+)
+
+
+class RoundTripCounters(InMemoryCourseCounters):
+    """Counters that give the event loop a turn around each change, as a database round trip
+    does: concurrent requests interleave between the steps of an enrollment."""
+
+    async def take_seats(self, course, count):
+        await asyncio.sleep(0)
+        taken = await super().take_seats(course, count)
+        await asyncio.sleep(0)
+        return taken
+
+    async def give_back_seats(self, course, count):
+        await asyncio.sleep(0)
+        await super().give_back_seats(course, count)
+        await asyncio.sleep(0)
+
+
+async def one_student_floods_while_others_enroll(client, container) -> None:
+    """One student fires 40 enrollments at once at a course of 5 seats while 4 others enroll:
+    everyone gets in, the repeats answer 200 with the same enrollment, 5 of 5 seats taken."""
+    teacher = await a_teacher(client, container)
+    course = await a_course(client, teacher, capacity=5)
+    flooder = await signed_up(client, container)
+    others = [await signed_up(client, container) for _ in range(4)]
+    answers = await asyncio.gather(
+        *(client.post(url(course, "/enrollments"), headers=flooder.auth) for _ in range(40)),
+        *(client.post(url(course, "/enrollments"), headers=s.auth) for s in others),
+    )
+    mine, theirs = answers[:40], answers[40:]
+    assert sorted(a.status_code for a in mine) == [200] * 39 + [201], [
+        a.text for a in mine if a.status_code >= 300
+    ][:1]
+    assert len({a.json()["id"] for a in mine}) == 1
+    assert [a.status_code for a in theirs] == [201] * 4, [a.text for a in theirs]
+    assert (await client.get(url(course))).json()["enrolled_count"] == 5
+    roster = await client.get(url(course, "/enrollments?limit=100"), headers=teacher.auth)
+    assert len(roster.json()["items"]) == 5
+    late = await signed_up(client, container)
+    refused = await client.post(url(course, "/enrollments"), headers=late.auth)
+    assert refused.status_code == 409
+    assert (await client.get(url(course))).json()["enrolled_count"] == 5
+
+
+async def test_a_student_flooding_enrollments_holds_one_seat_and_others_get_in(client, container):
+    container.course_counters.override(providers.Object(RoundTripCounters(container.courses())))
+    await one_student_floods_while_others_enroll(client, container)
+
+
+async def test_a_refused_enrollment_leaves_no_enrollment_behind(client, container):
+    container.course_counters.override(providers.Object(RoundTripCounters(container.courses())))
+    teacher = await a_teacher(client, container)
+    course = await a_course(client, teacher, capacity=1)
+    students = [await signed_up(client, container) for _ in range(6)]
+    answers = await asyncio.gather(
+        *(client.post(url(course, "/enrollments"), headers=s.auth) for s in students)
+    )
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 5
+    roster = await client.get(url(course, "/enrollments?limit=100"), headers=teacher.auth)
+    assert len(roster.json()["items"]) == 1
+    for student, answer in zip(students, answers, strict=True):
+        progress = await client.get(url(course, "/progress"), headers=student.auth)
+        assert progress.status_code == (200 if answer.status_code == 201 else 403)
+
+
+# --- enrollment is for students ------------------------------------------------------------
+
+
+async def test_instructors_and_admins_cannot_enroll_themselves(client, container):
+    owner = await a_teacher(client, container)
+    course = await a_course(client, owner)
+    for role in (Role.INSTRUCTOR, Role.ADMIN):
+        other = await signed_up(client, container, role)
+        answer = await client.post(url(course, "/enrollments"), headers=other.auth)
+        assert answer.status_code == 403, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+    assert (await client.get(url(course))).json()["enrolled_count"] == 0
+
+
+async def test_bulk_enrollment_reports_staff_and_admins_as_not_students(client, container):
+    owner = await a_teacher(client, container)
+    course = await a_course(client, owner, capacity=10)
+    instructor = await signed_up(client, container, Role.INSTRUCTOR)
+    admin = await signed_up(client, container, Role.ADMIN)
+    student = await signed_up(client, container)
+    emails = [owner.email, instructor.email, admin.email, student.email]
+    answer = await client.post(
+        url(course, "/enrollments/bulk"), json={"emails": emails}, headers=owner.auth
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["enrolled"] == 1 and body["already"] == 0 and body["full"] == []
+    assert sorted(body["not_student"]) == sorted([owner.email, instructor.email, admin.email])
+    assert (await client.get(url(course))).json()["enrolled_count"] == 1
+    roster = await client.get(url(course, "/enrollments?limit=100"), headers=owner.auth)
+    assert len(roster.json()["items"]) == 1
+
+
+async def test_an_enrolled_student_still_counts_as_already(client, container):
+    owner = await a_teacher(client, container)
+    course = await a_course(client, owner)
+    student = await enrolled(client, container, course)
+    answer = await client.post(
+        url(course, "/enrollments/bulk"), json={"emails": [student.email]}, headers=owner.auth
+    )
+    assert answer.json() == {
+        "enrolled": 0,
+        "already": 1,
+        "unknown": [],
+        "full": [],
+        "not_student": [],
+    }
+
+
+# --- the gradebook in pages, and streamed as CSV ------------------------------------------
+
+
+async def a_graded_course(client, container, students: int = 5):
+    """A course with two assignments and `students` enrolled, each graded on the first."""
+    teacher = await a_teacher(client, container)
+    course = await a_course(client, teacher)
+    people = [await enrolled(client, container, course, name=f"=cmd{n}") for n in range(students)]
+    first = await an_assignment(client, teacher, course, title="-Essay")
+    second = await an_assignment(client, teacher, course, title="Quiz", max_points=5)
+    for n, student in enumerate(people):
+        work = (await submit(client, student, first["id"])).json()["id"]
+        await client.put(
+            f"/api/v1/submissions/{work}/grade", json={"points": n}, headers=teacher.auth
+        )
+    return teacher, course, people, [first, second]
+
+
+async def test_the_gradebook_comes_in_pages_with_a_link_to_the_next(client, container):
+    teacher, course, people, assignments = await a_graded_course(client, container)
+    seen, pages = [], 0
+    target = url(course, "/gradebook?limit=2")
+    while target:
+        answer = await client.get(target, headers=teacher.auth)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        pages += 1
+        assert [a["id"] for a in body["assignments"]] == [a["id"] for a in assignments]
+        assert len(body["items"]) <= 2
+        seen += [(row["user"]["id"], [g["points"] for g in row["grades"]]) for row in body["items"]]
+        if body["next_cursor"] is None:
+            assert "link" not in answer.headers
+            target = None
+        else:
+            link = answer.headers["link"]
+            assert link.endswith('>; rel="next"') and body["next_cursor"] in link
+            target = link[1 : link.index(">")]
+    assert pages == 3
+    # Students in id order, each once, with their grades in the assignments' order.
+    graded = sorted((p.id, [n, None]) for n, p in enumerate(people))
+    assert seen == graded
+    broken = await client.get(url(course, "/gradebook?cursor=nonsense"), headers=teacher.auth)
+    assert broken.status_code == 400
+
+
+async def test_the_gradebook_csv_is_the_whole_book_streamed_page_by_page(
+    client, container, monkeypatch
+):
+    # Small export pages, so five students take three pages and two page boundaries.
+    monkeypatch.setattr(assignments_module, "_EXPORT_PAGE", 2)
+    teacher, course, people, _ = await a_graded_course(client, container)
+    sheet = await client.get(url(course, "/gradebook?format=csv&limit=1"), headers=teacher.auth)
+    assert sheet.status_code == 200
+    assert sheet.headers["content-type"].startswith("text/csv")
+    assert "content-length" not in sheet.headers  # streamed, not built whole first
+    assert "link" not in sheet.headers
+    rows = list(csv.reader(io.StringIO(sheet.text)))
+    assert rows[0] == ["user_id", "full_name", "email", "'-Essay (/10)", "Quiz (/5)", "total"]
+    expected = sorted(
+        [p.id, f"'=cmd{n}", p.email, str(n), "", str(n)] for n, p in enumerate(people)
+    )
+    assert rows[1:] == expected
+
+
+class CountingSubmissions(InMemorySubmissionRepository):
+    """Records which students each read of latest attempts asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[list[str] | None] = []
+
+    async def latest_in_course(self, course_id, user_id=None):
+        self.asked.append(None if user_id is None else [user_id])
+        return await super().latest_in_course(course_id, user_id)
+
+    async def latest_of_students(self, course_id, user_ids):
+        self.asked.append(list(user_ids))
+        return await super().latest_of_students(course_id, user_ids)
+
+
+async def test_a_gradebook_page_reads_the_work_of_its_students_only(client, container):
+    counting = CountingSubmissions()
+    container.submissions.override(providers.Object(counting))
+    teacher, course, people, _ = await a_graded_course(client, container)
+    counting.asked.clear()
+    page = await client.get(url(course, "/gradebook?limit=2"), headers=teacher.auth)
+    assert page.status_code == 200
+    assert counting.asked == [sorted(p.id for p in people)[:2]]
