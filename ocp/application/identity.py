@@ -180,7 +180,7 @@ class IdentityService:
         successor, successor_hash = self._tokens.successor_token(refresh_token)
         if outcome is SpendResult.ALREADY_SPENT:
             grace = timedelta(seconds=self._policy.refresh_reuse_grace_s)
-            if spent.spent_at is None or now - spent.spent_at > grace:
+            if spent.spent_at is None or now - spent.spent_at >= grace:
                 await self._refresh_tokens.revoke_family(spent.family_id)
                 raise AuthenticationFailed("the refresh token is invalid, expired or already used")
         user = await self._users.get(spent.user_id)
