@@ -10,12 +10,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
+from dependency_injector import providers
+from fastapi import FastAPI
+from pymongo import AsyncMongoClient, monitoring
 
+from ocp.container import Container
+from ocp.entrypoints.http.app import create_app
+from ocp.settings import Settings
 from tests.integration.processes import free_port, serving
 
 
@@ -132,3 +139,48 @@ def listeners(port: int) -> int:
         ["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=False
     ).stdout
     return len(out.splitlines())
+
+
+class CommandCounter(monitoring.CommandListener):
+    """Counts the database commands the app sends, by name and collection."""
+
+    def __init__(self) -> None:
+        self.names: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        target = event.command.get(event.command_name)
+        where = f" {target}" if isinstance(target, str) else ""
+        self.names[f"{event.command_name}{where}"] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@asynccontextmanager
+async def ocp_on_mongo(
+    uri: str, db: str, data_dir: Path
+) -> AsyncIterator[tuple[Container, FastAPI, CommandCounter]]:
+    """OCP in this process on the MongoDB at `uri` (database `db`), started, its database
+    commands counted: the container, the app and the counter."""
+    counter = CommandCounter()
+    settings = Settings(
+        _env_file=None,
+        database="mongo",
+        mongodb_uri=uri,
+        mongodb_db=db,
+        mail="memory",
+        file_store="memory",
+        bcrypt_rounds=4,
+        data_dir=data_dir,
+        jwt_secret="bench-secret-that-is-long-enough-for-hs256-0123456789",
+    )
+    container = Container.for_settings(settings)
+    container.mongo_client.override(
+        providers.Singleton(AsyncMongoClient, uri, tz_aware=True, event_listeners=[counter])
+    )
+    app = create_app(container)
+    async with app.router.lifespan_context(app):
+        yield container, app, counter

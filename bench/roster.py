@@ -19,46 +19,26 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from dependency_injector import providers
-from pymongo import AsyncMongoClient, MongoClient, monitoring
+from pymongo import AsyncMongoClient, MongoClient
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench.harness import ocp_on_mongo  # noqa: E402
 from ocp.adapters.mongo.courses import course_to_doc  # noqa: E402
 from ocp.adapters.mongo.embedded import EmbeddedDatabase  # noqa: E402
 from ocp.adapters.mongo.identity import _user_to_doc  # noqa: E402
 from ocp.adapters.mongo.learning import enrollment_to_doc  # noqa: E402
-from ocp.container import Container  # noqa: E402
 from ocp.domain.courses import Course, LessonKind, LessonOutline  # noqa: E402
 from ocp.domain.learning import Enrollment  # noqa: E402
 from ocp.domain.users import Email, Role, User  # noqa: E402
-from ocp.entrypoints.http.app import create_app  # noqa: E402
-from ocp.settings import Settings  # noqa: E402
 
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 PASSWORD = "bench password"
 DB = "bench_roster"
-
-
-class CommandCounter(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.names: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        target = event.command.get(event.command_name)
-        where = f" {target}" if isinstance(target, str) else ""
-        self.names[f"{event.command_name}{where}"] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 def seed(uri: str, students: int, lessons: int, teacher_id: str) -> tuple[str, list[str]]:
@@ -126,24 +106,7 @@ async def raw_page(db: Any, course_id: str, limit: int) -> int:
 
 
 async def run(uri: str, args: argparse.Namespace, data_dir: Path) -> None:
-    counter = CommandCounter()
-    settings = Settings(
-        _env_file=None,
-        database="mongo",
-        mongodb_uri=uri,
-        mongodb_db=DB,
-        mail="memory",
-        file_store="memory",
-        bcrypt_rounds=4,
-        data_dir=data_dir,
-        jwt_secret="bench-secret-that-is-long-enough-for-hs256-0123456789",
-    )
-    container = Container.for_settings(settings)
-    container.mongo_client.override(
-        providers.Singleton(AsyncMongoClient, uri, tz_aware=True, event_listeners=[counter])
-    )
-    app = create_app(container)
-    async with app.router.lifespan_context(app):
+    async with ocp_on_mongo(uri, DB, data_dir) as (container, app, counter):
         await container.identity_service().register(
             "teacher@example.com", PASSWORD, "Teacher", role=Role.INSTRUCTOR
         )
