@@ -134,7 +134,7 @@ class IdentityService:
         wait = await self._throttle.retry_after(key, now)
         if wait is not None:
             raise TooManyAttempts("too many failed logins for this account; try again later", wait)
-        user = await self._users.get_by_email(key)
+        user = await self._account_of(email, key)
         if user is None:
             await self._hasher.burn(password)
             ok = False
@@ -145,6 +145,18 @@ class IdentityService:
             raise AuthenticationFailed("incorrect email or password")
         await self._throttle.clear(key)
         return await self._start_session(user, family_id=self._ids.new_id())
+
+    async def _account_of(self, email: str, key: str) -> User | None:
+        """The account of an address. Accounts made before the RFC 5321/6531 rules are keyed
+        by the address as typed, only lower-cased (`X@Example.com.`): that exact spelling is
+        looked up first, so such an account keeps logging in as it always did and is never
+        shadowed by a newer account of the same mailbox; then the mailbox's `key`."""
+        as_typed = email.strip().lower()
+        if as_typed != key:
+            user = await self._users.get_by_email(as_typed)
+            if user is not None:
+                return user
+        return await self._users.get_by_email(key)
 
     async def _start_session(
         self, user: User, family_id: str, successor: tuple[str, str] | None = None
@@ -241,7 +253,7 @@ class IdentityService:
             key = Email(email).key
         except RuleViolated:
             return
-        user = await self._users.get_by_email(key)
+        user = await self._account_of(email, key)
         if user is None or not user.is_active:
             return
         await self._mail_one_time(
@@ -294,13 +306,19 @@ class IdentityService:
     ) -> None:
         """Issue a single-use token and mail it. One outstanding token per purpose: asking
         again invalidates the earlier mail's link."""
+        try:
+            to = str(Email(user.email.value))
+        except RuleViolated:
+            # An address stored before today's rules (a control or hidden character) is never
+            # put in a mail header.
+            return
         await self._one_time.discard_user(purpose, user.id)
         token, token_hash = self._tokens.new_secret_token()
         expires_at = self._clock.now() + timedelta(seconds=ttl_s)
         await self._one_time.add(purpose, token_hash, user.id, expires_at)
         await self._mailer.send(
             MailMessage(
-                to=str(user.email),
+                to=to,
                 subject=subject,
                 text=_mail_text(intro, url_template, token, ttl_s),
             )

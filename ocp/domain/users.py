@@ -55,6 +55,17 @@ class Email:
         object.__setattr__(self, "value", f"{local}@{domain}")
         object.__setattr__(self, "_key", f"{local.lower()}@{ascii_domain}")
 
+    @classmethod
+    def as_stored(cls, value: str, key: str) -> Email:
+        """An address read back from storage, taken as it was written: a repository trusts its
+        own rows, and accounts made before today's rules (a trailing dot, a hidden character,
+        a key that was only lower-cased) must still load, list, log in and be deactivated.
+        Every new or changed address comes through the constructor."""
+        email = object.__new__(cls)
+        object.__setattr__(email, "value", value)
+        object.__setattr__(email, "_key", key)
+        return email
+
     @property
     def key(self) -> str:
         return self._key
@@ -63,7 +74,10 @@ class Email:
         return self.value
 
 
-# RFC 5322 atext, plus any letter, mark or number beyond ASCII (RFC 6531).
+# RFC 5322 atext; beyond ASCII, RFC 6531 allows any UTF-8, of which we keep what a reader
+# can see: letters, numbers, punctuation and symbols, and marks after a base character. No
+# control, format (zero-width, bidi), separator, private-use or unassigned code point.
+_VISIBLE = frozenset("LNPS")
 _ATEXT = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~"
 )
@@ -76,9 +90,15 @@ def _local_part_valid(local: str) -> bool:
     if local.startswith(".") or local.endswith(".") or ".." in local:
         return False
     return all(
-        ch == "." or ch in _ATEXT or (ord(ch) > 127 and unicodedata.category(ch)[0] in "LMN")
-        for ch in local
+        ch == "." or ch in _ATEXT or (ord(ch) > 127 and _visible(ch, first=i == 0))
+        for i, ch in enumerate(local)
     )
+
+
+def _visible(ch: str, *, first: bool) -> bool:
+    kind = unicodedata.category(ch)[0]
+    # A mark first would combine with whatever precedes the address where it is shown.
+    return kind in _VISIBLE or (kind == "M" and not first)
 
 
 def _ascii_domain(domain: str) -> str | None:

@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack
 import pytest
 
 from ocp.container import Container
+from ocp.domain.users import Role
 from ocp.entrypoints.cli import main as cli
 from tests.support import PASSWORD, app_client, login, signed_up, test_settings
 
@@ -73,8 +74,6 @@ async def test_login_failures_on_both_instances_add_up_to_one_throttle(two_apps)
 
 async def test_deactivation_on_one_instance_logs_out_on_the_other(two_apps):
     (a, container_a), (b, _) = two_apps
-    from ocp.domain.users import Role
-
     admin = await signed_up(a, container_a, Role.ADMIN)
     student = await signed_up(a, container_a)
     assert (await b.get("/api/v1/users/me", headers=student.auth)).status_code == 200
@@ -165,3 +164,43 @@ def test_the_cli_creates_an_admin_who_can_log_in(tmp_path, mongo_uri, monkeypatc
     )
     assert code == 0
     assert cli(["users", "create", "--email", "OPS@example.com", "--password", PASSWORD]) == 1
+
+
+async def _as_stored_before_the_email_rules(container, account, email: str) -> None:
+    """Rewrite an account as the code before the RFC 5321/6531 rules stored it: the address
+    as typed, its key only lower-cased."""
+    users = container.mongo_database()["users"]
+    await users.update_one(
+        {"_id": account.id}, {"$set": {"email": email, "email_key": email.lower()}}
+    )
+
+
+async def test_an_account_stored_with_a_trailing_dot_still_logs_in(
+    mongo_client_http, mongo_container
+):
+    client = mongo_client_http
+    account = await signed_up(client, mongo_container, email="dotted@example.com")
+    await _as_stored_before_the_email_rules(mongo_container, account, "Dotted@Example.com.")
+    twin = await signed_up(client, mongo_container, email="dotted@example.com")
+    again = await login(client, "dotted@example.COM.")  # as it always logged in, not the twin
+    assert again.id == account.id != twin.id
+    edited = await client.patch("/api/v1/users/me", json={"bio": "still me"}, headers=again.auth)
+    assert edited.status_code == 200
+
+
+async def test_an_account_stored_with_a_hidden_character_does_not_break_the_user_list(
+    mongo_client_http, mongo_container
+):
+    client = mongo_client_http
+    admin = await signed_up(client, mongo_container, Role.ADMIN)
+    hidden = await signed_up(client, mongo_container, email="hidden@example.com")
+    await _as_stored_before_the_email_rules(mongo_container, hidden, "hid\u200bden@example.com")
+    listed = await client.get("/api/v1/users", params={"limit": 100}, headers=admin.auth)
+    assert listed.status_code == 200
+    assert hidden.id in [row["id"] for row in listed.json()["items"]]
+    one = await client.get(f"/api/v1/users/{hidden.id}", headers=admin.auth)
+    assert one.status_code == 200
+    off = await client.patch(
+        f"/api/v1/users/{hidden.id}", json={"is_active": False}, headers=admin.auth
+    )
+    assert off.status_code == 200

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from ocp.application.courses import CourseChanges, CourseDraft, LessonDraft
+from ocp.application.learning import AssignmentDraft, SubmissionDraft
+from ocp.domain.courses import LessonKind
+from ocp.domain.errors import Conflict, NotFound, PermissionDenied
 from ocp.domain.users import Role
-from tests.support import course_body, signed_up
+from tests.support import a_user, course_body, signed_up
 
 
 async def _published_course(client, teacher) -> str:
@@ -153,3 +157,126 @@ async def test_a_student_of_a_course_no_longer_published_keeps_only_their_own_re
     # The hidden course's rating did not move.
     course = (await client.get(f"/api/v1/courses/{course_id}", headers=teacher.auth)).json()
     assert course["rating_count"] == 0
+
+
+async def test_a_demoted_owner_takes_no_seat_in_their_own_course_and_does_not_rate_it(
+    client, container
+):
+    # Demoted, the owner holds the student role: the staff rule no longer counts them as
+    # staff, but they are still on the course's staff list and must not turn into its
+    # student (a seat, then a five-star review of their own course).
+    admin = await signed_up(client, container, Role.ADMIN)
+    teacher = await signed_up(client, container, Role.INSTRUCTOR)
+    course_id = await _published_course(client, teacher)
+    await _set_role(client, admin, teacher.id, "student")
+
+    enroll = await client.post(f"/api/v1/courses/{course_id}/enrollments", headers=teacher.auth)
+    assert enroll.status_code == 403, enroll.text
+    bulk = await client.post(
+        f"/api/v1/courses/{course_id}/enrollments/bulk",
+        json={"emails": [teacher.email]},
+        headers=admin.auth,
+    )
+    assert bulk.status_code == 200, bulk.text
+    assert bulk.json()["enrolled"] == 0 and bulk.json()["not_student"] == [teacher.email]
+    review = await client.put(
+        f"/api/v1/courses/{course_id}/reviews/me", json={"rating": 5}, headers=teacher.auth
+    )
+    assert review.status_code == 403
+    course = (await client.get(f"/api/v1/courses/{course_id}")).json()
+    assert (course["enrolled_count"], course["rating_count"]) == (0, 0)
+
+
+# --- use cases -----------------------------------------------------------------------------
+
+
+async def _course_with_a_student(container):
+    teacher = a_user(Role.INSTRUCTOR)
+    await container.users().add(teacher)
+    service = container.course_service()
+    course = await service.create_course(teacher, CourseDraft(title="Rules"))
+    _, module = await service.add_module(teacher, course.id, "M")
+    await service.add_lesson(teacher, course.id, module.id, LessonDraft("L", LessonKind.TEXT))
+    await service.publish(teacher, course.id)
+    student = a_user()
+    await container.users().add(student)
+    await container.enrollment_service().enroll(student, course.id)
+    return teacher, await container.courses().get(course.id), student
+
+
+def _demoted(user):
+    admin = a_user(Role.ADMIN)
+    user.administer(admin, user.updated_at, role=Role.STUDENT)
+    return user
+
+
+async def test_every_staff_use_case_asks_the_role_the_actor_holds_now(container):
+    teacher, course, _ = await _course_with_a_student(container)
+    _demoted(teacher)
+    refused = [
+        container.course_service().edit_course(teacher, course.id, CourseChanges(title="X")),
+        container.course_service().archive(teacher, course.id),
+        container.course_service().add_module(teacher, course.id, "M2"),
+        container.enrollment_service().roster(teacher, course.id, limit=10, cursor=None),
+        container.assignment_service().gradebook(teacher, course.id, limit=10, cursor=None),
+        container.assignment_service().create(teacher, course.id, AssignmentDraft(title="E")),
+    ]
+    for call in refused:
+        with pytest.raises(PermissionDenied):
+            await call
+    lesson_id = course.modules[0].lessons[0].id
+    with pytest.raises(NotFound):  # not a preview, and they are no longer staff
+        await container.course_service().get_lesson(teacher, lesson_id)
+    assert (await container.courses().get(course.id)).owner_id == teacher.id
+
+
+async def test_a_co_instructor_still_enrolled_from_before_does_not_rate_the_course(container):
+    # A student of the course is promoted and made a co-instructor: their old enrollment
+    # stays (their records), but someone on the course's staff list does not review it.
+    teacher, course, student = await _course_with_a_student(container)
+    version = student.version
+    student.administer(a_user(Role.ADMIN), student.updated_at, role=Role.INSTRUCTOR)
+    await container.users().update(student, version)
+    await container.course_service().add_instructor(teacher, course.id, student.id)
+    with pytest.raises(PermissionDenied):
+        await container.review_service().review(student, course.id, 5, None)
+    assert (await container.courses().get(course.id)).rating_count == 0
+
+
+@pytest.mark.parametrize("hide", ["unpublish", "archive"])
+async def test_use_cases_of_a_hidden_course_answer_a_student_as_the_one_rule_says(container, hide):
+    teacher, course, student = await _course_with_a_student(container)
+    assignments = container.assignment_service()
+    assignment = await assignments.create(teacher, course.id, AssignmentDraft(title="Essay"))
+    await assignments.submit(student, assignment.id, SubmissionDraft(text="one"))
+    await getattr(container.course_service(), hide)(teacher, course.id)
+    lesson_id = course.modules[0].lessons[0].id
+
+    reads = [
+        assignments.list_assignments(student, course.id, limit=10, cursor=None),
+        assignments.get(student, assignment.id),
+        container.course_service().get_lesson(student, lesson_id),
+        container.course_service().modules(student, course.id),
+        container.review_service().list_reviews(student, course.id, limit=10, cursor=None),
+    ]
+    for read in reads:
+        with pytest.raises(NotFound):
+            await read
+    writes = [
+        assignments.submit(student, assignment.id, SubmissionDraft(text="two")),
+        container.review_service().review(student, course.id, 1, None),
+        container.enrollment_service().complete_lesson(student, lesson_id),
+        container.enrollment_service().reopen_lesson(student, lesson_id),
+        container.enrollment_service().drop(student, course.id),
+    ]
+    for write in writes:
+        with pytest.raises(Conflict):
+            await write
+    # Their own records stay theirs to read.
+    progress = await container.enrollment_service().progress(student, course.id)
+    assert progress.completed_lesson_ids == []
+    assert len(await assignments.my_grades(student, course.id)) == 1
+    mine = await assignments.list_submissions(student, assignment.id, limit=10, cursor=None)
+    assert len(mine.items) == 1
+    # And the staff keep every power.
+    assert (await assignments.get(teacher, assignment.id)).id == assignment.id

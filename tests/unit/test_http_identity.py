@@ -470,6 +470,8 @@ async def test_spellings_of_one_mailbox_are_one_account(client, variant):
         "x@-example.com",
         "x@example.123",
         "x@localhost",
+        "\u0301x@example.com",  # a combining mark first joins whatever precedes the address
+        "x\ue000@example.com",  # private use: no character anybody can read
     ],
 )
 async def test_addresses_with_hidden_or_invalid_characters_are_refused(client, email):
@@ -477,6 +479,16 @@ async def test_addresses_with_hidden_or_invalid_characters_are_refused(client, e
         "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "X"}
     )
     assert response.status_code == 422, email
+
+
+@pytest.mark.parametrize("email", ["\u2603@example.com", "caf\u00e9\u2764@example.com"])
+async def test_any_visible_character_may_be_in_the_local_part(client, email):
+    """RFC 6531 allows any UTF-8 beyond ASCII there: symbols too, not only letters."""
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "X"}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["email"] == email
 
 
 async def test_an_international_domain_is_one_mailbox_in_unicode_or_punycode(client):

@@ -27,7 +27,7 @@ from ocp.domain.errors import (
     StaleVersion,
     TooManyAttempts,
 )
-from ocp.domain.users import Role, User
+from ocp.domain.users import Email, Role, User
 from tests.support import JWT_SECRET, PASSWORD
 
 
@@ -66,7 +66,12 @@ def users():
 
 
 @pytest.fixture
-def identity(clock, mailer, users):
+def policy():
+    return IdentityPolicy(refresh_ttl_s=3600)
+
+
+@pytest.fixture
+def identity(clock, mailer, users, policy):
     return IdentityService(
         users=users,
         refresh_tokens=InMemoryRefreshTokenStore(),
@@ -77,7 +82,7 @@ def identity(clock, mailer, users):
         mailer=mailer,
         clock=clock,
         ids=TimeOrderedIds(),
-        policy=IdentityPolicy(refresh_ttl_s=3600),
+        policy=policy,
     )
 
 
@@ -160,6 +165,29 @@ async def test_two_tabs_refreshing_at_once_share_one_successor(identity, clock):
         await identity.refresh(first.refresh_token)
     with pytest.raises(AuthenticationFailed):
         await identity.authenticate(third.access_token)
+
+
+@pytest.mark.parametrize(
+    ("policy", "replay_after_s", "kept"),
+    [
+        (IdentityPolicy(refresh_reuse_grace_s=10), 9.999, True),
+        (IdentityPolicy(refresh_reuse_grace_s=10), 10, False),
+        (IdentityPolicy(refresh_reuse_grace_s=0), 0, False),
+    ],
+    ids=["just inside", "at the end", "no grace, same instant"],
+)
+async def test_the_reuse_grace_ends_when_it_says(identity, clock, replay_after_s, kept):
+    await identity.register("edge@example.com", PASSWORD, "E")
+    first = await identity.login("edge@example.com", PASSWORD)
+    rotated = await identity.refresh(first.refresh_token)
+    clock.advance(replay_after_s)
+    if kept:
+        assert (await identity.refresh(first.refresh_token)).refresh_token == rotated.refresh_token
+    else:
+        with pytest.raises(AuthenticationFailed):
+            await identity.refresh(first.refresh_token)
+        with pytest.raises(AuthenticationFailed):
+            await identity.authenticate(rotated.access_token)  # the session is over
 
 
 async def test_refresh_tokens_expire(identity, clock):
@@ -250,6 +278,24 @@ async def test_email_verification(identity, mailer):
     assert me.email_verified
     with pytest.raises(InvalidOneTimeToken):
         await identity.confirm_email_verification(token_in(mailer.sent[-1]))
+
+
+async def test_an_address_stored_before_the_email_rules_never_reaches_a_mail_header(
+    identity, users, mailer
+):
+    stored = "nul\x00@example.com"  # accepted before the RFC 5321/6531 rules
+    legacy = User.register(
+        id="legacy",
+        email=Email.as_stored(stored, stored),
+        name="Legacy",
+        password_hash=await BcryptPasswordHasher(rounds=4).hash(PASSWORD),
+        now=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    await users.add(legacy)
+    pair = await identity.login(stored, PASSWORD)  # the account still works as it did
+    me, _ = await identity.authenticate(pair.access_token)
+    await identity.request_email_verification(me)
+    assert mailer.sent == []
 
 
 async def test_spent_one_time_tokens_survive_a_concurrent_profile_edit(identity, mailer, users):

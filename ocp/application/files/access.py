@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from ocp.application.ports.courses import CourseRepository, EnrollmentLookup, LessonRepository
 from ocp.application.ports.files import CourseRelation, FileRepository, FileUsage
-from ocp.domain.courses import CourseStatus
 from ocp.domain.files import FilePurpose, StoredFile
 from ocp.domain.users import User
 
@@ -99,7 +98,7 @@ class CoursesForFiles:
     async def is_preview_material(self, course_id: str, file_id: str) -> bool:
         # The outline names the preview lessons (a handful); only their bodies hold file ids.
         course = await self._courses.get(course_id)
-        if course is None or course.status is not CourseStatus.PUBLISHED:
+        if course is None or not course.lessons_open_to_students:
             return False
         for module in course.modules:
             for outline in module.lessons:

@@ -90,7 +90,7 @@ class EnrollmentService:
         # An archived course was public once: it says it is closed. A draft does not exist.
         if not course.is_visible_to(actor) and course.status is not CourseStatus.ARCHIVED:
             raise NotFound("no such course")
-        if course.is_staff(actor):
+        if course.excluded_as_student(actor):  # a demoted owner too: no seat in their course
             raise PermissionDenied("course staff do not enroll in their own course")
         if not _may_enroll(actor):
             raise PermissionDenied("only students enroll in courses")
@@ -159,12 +159,12 @@ class EnrollmentService:
         for key, text in wanted.items():
             if key not in found:
                 report.unknown.append(text)
-            elif not _may_enroll(found[key]) or course.is_staff(found[key]):
+            elif not _may_enroll(found[key]) or course.excluded_as_student(found[key]):
                 report.not_student.append(text)
         ids = {
             user.id: key
             for key, user in found.items()
-            if _may_enroll(user) and not course.is_staff(user)
+            if _may_enroll(user) and not course.excluded_as_student(user)
         }
         already = await self._enrollments.enrolled_among(course.id, list(ids))
         report.already = len(already)

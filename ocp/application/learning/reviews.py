@@ -8,7 +8,7 @@ from ocp.application.paging import Page, decode_cursor, page_of
 from ocp.application.ports.common import Clock, IdGenerator
 from ocp.application.ports.courses import CourseRepository
 from ocp.application.ports.learning import CourseCounters, EnrollmentRepository, ReviewRepository
-from ocp.domain.errors import Conflict, StaleVersion
+from ocp.domain.errors import Conflict, PermissionDenied, StaleVersion
 from ocp.domain.learning import Review
 from ocp.domain.users import User
 
@@ -36,6 +36,10 @@ class ReviewService:
         """Write or revise the actor's review of a course they are enrolled in."""
         course = await self._roles.course(course_id)
         await self._roles.enrolled(actor, course)
+        if course.excluded_as_student(actor):
+            # Enrolled before they joined the staff: their records stay, but nobody rates
+            # a course they teach (or, demoted, taught).
+            raise PermissionDenied("course staff do not review their own course")
         course.require_open_to_students(change=True)
         for attempt in range(_SAVE_ATTEMPTS):
             now = self._clock.now()

@@ -106,6 +106,12 @@ class Course:
             user.is_admin or (user.role is Role.INSTRUCTOR and user.id == self.owner_id)
         )
 
+    def excluded_as_student(self, user: User) -> bool:
+        """Who never takes a seat in this course, reviews or submits to it: an admin, its owner
+        or a co-instructor *whatever role they hold now*. Not a power (that is `is_staff`): a
+        demoted owner loses their powers but must not turn into their own course's student."""
+        return user.is_admin or user.id in self.staff_ids
+
     def is_visible_to(self, user: User | None) -> bool:
         return self.status is CourseStatus.PUBLISHED or self.is_staff(user)
 
