@@ -3,7 +3,8 @@ database, metrics and JSON access log on), after traffic on every published oper
 several statuses (the attack that made 738 KB and 60-115 ms a scrape). Reported: scrape size
 (plain and gzip, as Prometheus asks), scrape latency as a ratio to /healthz on the same server
 in the same run, and the catalog's median latency while 8 clients scrape as fast as they can,
-as a ratio to the catalog alone. One worker and two.
+as a ratio to the catalog alone. One worker and two, each with /metrics on the API port and
+on its own port (OCP_METRICS_PORT, served by `ocp serve`'s supervising process).
 
     .venv/bin/python bench/metrics.py [--scrapes 200]
 """
@@ -22,6 +23,7 @@ import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench.harness import ocp_server  # noqa: E402
+from tests.integration.processes import free_port  # noqa: E402
 
 ENV = {
     "OCP_JWT_SECRET": "bench-secret-that-is-long-enough-for-hs256-0123456789",
@@ -45,22 +47,22 @@ def warm_up(http: httpx.Client) -> None:
         http.get("/api/v1/courses")
 
 
-def timed(http: httpx.Client, path: str, count: int, headers: dict[str, str] | None = None):
+def timed(http: httpx.Client, url: str, count: int, headers: dict[str, str] | None = None):
     took = []
     for _ in range(count):
         started = time.perf_counter()
-        http.get(path, headers=headers)
+        http.get(url, headers=headers)
         took.append(time.perf_counter() - started)
     return statistics.median(took) * 1000
 
 
-def catalog_under_scrapers(base: str, scrapers: int, seconds: float = 4) -> float:
+def catalog_under_scrapers(base: str, scrapes: str, scrapers: int, seconds: float = 4) -> float:
     stop = time.monotonic() + seconds
 
     def scrape() -> None:
-        with httpx.Client(base_url=base) as http:
+        with httpx.Client() as http:
             while time.monotonic() < stop:
-                http.get("/metrics", headers={"Accept-Encoding": "gzip"})
+                http.get(scrapes, headers={"Accept-Encoding": "gzip"})
 
     threads = [threading.Thread(target=scrape) for _ in range(scrapers)]
     for thread in threads:
@@ -81,27 +83,44 @@ def main() -> None:
     parser.add_argument("--scrapes", type=int, default=200)
     args = parser.parse_args()
     for workers in (1, 2):
-        with tempfile.TemporaryDirectory() as scratch:
-            env = {**ENV, "OCP_DATA_DIR": os.path.join(scratch, "data")}
-            log = os.path.join(scratch, "access.log")
-            with ocp_server(env, workers=workers, log_to=log) as base:
-                with httpx.Client(base_url=base, timeout=30) as http:
-                    warm_up(http)
-                    plain = http.get("/metrics")
-                    zipped = http.get("/metrics", headers={"Accept-Encoding": "gzip"})
-                    healthz_ms = timed(http, "/healthz", args.scrapes)
-                    scrape_ms = timed(http, "/metrics", args.scrapes)
-                    gzip_ms = timed(http, "/metrics", args.scrapes, {"Accept-Encoding": "gzip"})
-                alone = catalog_under_scrapers(base, 0)
-                loaded = catalog_under_scrapers(base, 8)
-            print(
-                f"workers={workers}: scrape {len(plain.content) / 1024:.1f} KiB plain, "
-                f"{int(zipped.headers['content-length']) / 1024:.1f} KiB gzip; "
-                f"median {scrape_ms:.2f} ms plain, {gzip_ms:.2f} ms gzip, /healthz "
-                f"{healthz_ms:.2f} ms (scrape/healthz {gzip_ms / healthz_ms:.2f}); catalog "
-                f"median {alone:.1f} ms alone, {loaded:.1f} ms under 8 scrapers "
-                f"(ratio {loaded / alone:.2f})"
-            )
+        for own_port in (False, True):
+            measure(workers, own_port, args.scrapes)
+
+
+def measure(workers: int, own_port: bool, scrapes: int) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {**ENV, "OCP_DATA_DIR": os.path.join(scratch, "data")}
+        metrics_port = free_port()
+        if own_port:
+            env["OCP_METRICS_PORT"] = str(metrics_port)
+        log = os.path.join(scratch, "access.log")
+        with ocp_server(env, workers=workers, log_to=log) as base:
+            url = f"http://127.0.0.1:{metrics_port}/metrics" if own_port else f"{base}/metrics"
+            with httpx.Client(base_url=base, timeout=30) as http:
+                warm_up(http)
+                time.sleep(1.1)  # past OCP_METRICS_MAX_AGE_S: the scrape sees the warm-up
+                plain = http.get(url)
+                zipped = http.get(url, headers={"Accept-Encoding": "gzip"})
+                rendered_ms = []  # a scrape that renders: past the max age each time
+                for _ in range(3):
+                    time.sleep(1.05)
+                    rendered_ms.append(timed(http, url, 1, {"Accept-Encoding": "gzip"}))
+                healthz_ms = timed(http, "/healthz", scrapes)
+                scrape_ms = timed(http, url, scrapes)
+                gzip_ms = timed(http, url, scrapes, {"Accept-Encoding": "gzip"})
+            alone = catalog_under_scrapers(base, url, 0)
+            loaded = catalog_under_scrapers(base, url, 8)
+        where = "own port" if own_port else "API port"
+        print(
+            f"workers={workers}, /metrics on the {where}: scrape "
+            f"{len(plain.content) / 1024:.1f} KiB plain, "
+            f"{int(zipped.headers['content-length']) / 1024:.1f} KiB gzip; "
+            f"rendering {statistics.median(rendered_ms):.2f} ms; "
+            f"median {scrape_ms:.2f} ms plain, {gzip_ms:.2f} ms gzip, /healthz "
+            f"{healthz_ms:.2f} ms (scrape/healthz {gzip_ms / healthz_ms:.2f}); catalog "
+            f"median {alone:.1f} ms alone, {loaded:.1f} ms under 8 scrapers "
+            f"(ratio {loaded / alone:.2f})"
+        )
 
 
 if __name__ == "__main__":

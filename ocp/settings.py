@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     metrics_max_age_s: float = Field(
         1.0, ge=0, le=60, description="a scrape is rendered at most this often; others share it"
     )
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="when set, `ocp serve` answers /metrics on this port only, not the API's",
+    )
     log_format: Literal["json", "console"] | None = Field(
         None, description="one line per request; unset: json in production, else console"
     )

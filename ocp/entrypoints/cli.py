@@ -20,7 +20,7 @@ from ocp.application.demo import DEMO_PASSWORD
 from ocp.container import Container
 from ocp.domain.errors import DomainError
 from ocp.domain.users import Role
-from ocp.entrypoints.http.observability import logging_config
+from ocp.entrypoints.http.observability import logging_config, serve_metrics_port
 from ocp.entrypoints.workers import reuse_port_supported, serve_workers
 from ocp.settings import Settings
 
@@ -53,6 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
     }
     code = 0
     embedded = None
+    metrics_server = None
     try:
         # Inside the `try`: whatever fails from here on, the embedded database is stopped.
         embedded = composition.launch_embedded_database(settings)
@@ -64,6 +65,20 @@ def _serve(args: argparse.Namespace) -> int:
             os.environ["OCP_MONGODB_URI"] = embedded.uri  # the workers connect to this one
         if settings.metrics_enabled and workers > 1:
             _share_metrics_between_workers(settings)
+        if settings.metrics_enabled and settings.metrics_port is not None:
+            # Off the API port (the workers leave /metrics out): served from this process,
+            # which, with several workers, adds up their multiprocess files.
+            try:
+                metrics_server = serve_metrics_port(
+                    host,
+                    settings.metrics_port,
+                    token=settings.metrics_token,
+                    max_age_s=settings.metrics_max_age_s,
+                )
+            except OSError as exc:
+                print(f"cannot serve metrics on port {settings.metrics_port}: {exc}", flush=True)
+                return 1
+            print(f"metrics on http://{host}:{settings.metrics_port}/metrics", flush=True)
         print(f"OCP API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", flush=True)
         # Uvicorn drains requests on SIGTERM, then raises the signal again; make that second
         # one an ordinary exit so the `finally` below still stops the embedded database.
@@ -74,6 +89,9 @@ def _serve(args: argparse.Namespace) -> int:
         else:
             uvicorn.run(**options, workers=workers)
     finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
+            metrics_server.server_close()
         if embedded is not None:
             print("stopping the embedded database ...", flush=True)
             embedded.stop()

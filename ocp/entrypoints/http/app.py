@@ -91,6 +91,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         metrics=settings.metrics_enabled,
         token=settings.metrics_token,
         max_age_s=settings.metrics_max_age_s,
+        on_api_port=settings.metrics_port is None,
     )
     app.add_middleware(RequestContext, hsts=settings.sends_hsts)
 

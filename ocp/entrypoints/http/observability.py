@@ -2,7 +2,9 @@
 raw path), the /metrics endpoint, and one log line per request, as JSON or for a console.
 
 Pure ASGI (no BaseHTTPMiddleware). With several workers, prometheus-client's multiprocess
-mode (PROMETHEUS_MULTIPROC_DIR, set by `ocp serve`) makes /metrics add up every worker.
+mode (PROMETHEUS_MULTIPROC_DIR, set by `ocp serve`) makes /metrics add up every worker. With
+OCP_METRICS_PORT, `ocp serve` answers /metrics on that port alone (`serve_metrics_port`), from
+the supervising process, which reads every worker's samples.
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ import hmac
 import json
 import logging
 import os
+import socket
 import threading
 import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import (
@@ -32,21 +38,23 @@ from prometheus_client import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ocp.domain.errors import AuthenticationFailed
-from ocp.entrypoints.http.problems import responses
+from ocp.entrypoints.http.problems import PROBLEM_JSON, TYPE_BASE, responses
 from ocp.entrypoints.http.routing import GuardedRoute
 
 UNMATCHED_ROUTE = "<unmatched>"
 ACCESS_LOG = logging.getLogger("ocp.access")
 
 # A scrape stays small (issue 9 measured 738 KB): no `_created` series, `status` is the class
-# (`2xx`, `4xx`) so a client cannot spread one route over many series, six buckets.
+# (`2xx`, `4xx`) so a client cannot spread one route over many series, six buckets, and a 4xx
+# is counted but not timed (see Observability), so an anonymous sweep of every route adds one
+# line per route, not a histogram.
 disable_created_metrics()
 REQUESTS = Counter(
     "http_requests_total", "HTTP requests answered, by status class", ["method", "route", "status"]
 )
 REQUEST_SECONDS = Histogram(
     "http_request_duration_seconds",
-    "Time from the request's arrival to the end of its response",
+    "Time from the request's arrival to the end of its response; every answer but a 4xx",
     ["method", "route", "status"],
     buckets=(0.005, 0.025, 0.1, 0.5, 2.5, 10),
 )
@@ -67,16 +75,22 @@ def _route_template(scope: Scope) -> str:
 
 
 class Observability:
-    """Counts and times every HTTP request by method, route template and status, keeps the
-    in-flight gauge, and writes one access line (`ocp.access`, INFO) per request: request id,
-    method, route template, status, duration and the user id when one authenticated. Never
-    a query string, header or body, so no password or token can reach the log."""
+    """Counts every HTTP request by method, route template and status class, times every one
+    but a 4xx, keeps the in-flight gauge, and writes one access line (`ocp.access`, INFO) per
+    request: request id, method, route template, status, duration and the user id when one
+    authenticated. Never a query string, header or body, so no password or token can reach
+    the log.
+
+    Why a 4xx is not timed: it is the client's mistake (no token, a typo, a bad body), answered
+    before any work, and it is what anyone can produce on every route; timed, each route would
+    carry a second histogram (nine lines) that tells nothing about the service. Its count and
+    its line in the access log remain."""
 
     def __init__(self, app: ASGIApp, *, metrics: bool) -> None:
         self.app = app
         self.metrics = metrics
         # The labelled children, looked up once per (method, route, status).
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._children: dict[tuple[str, str, int], tuple[Any, Any | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -113,11 +127,12 @@ class Observability:
                     code = f"{status // 100}xx"
                     children = (
                         REQUESTS.labels(method, route, code),
-                        REQUEST_SECONDS.labels(method, route, code),
+                        None if code == "4xx" else REQUEST_SECONDS.labels(method, route, code),
                     )
                     self._children[key] = children
                 children[0].inc()
-                children[1].observe(elapsed)
+                if children[1] is not None:
+                    children[1].observe(elapsed)
             if logging_on:
                 state = scope.get("state") or {}
                 ACCESS_LOG.handle(
@@ -191,11 +206,8 @@ router = APIRouter(tags=["operations"], route_class=GuardedRoute)
     },
 )
 async def metrics(request: Request) -> Response:
-    token: str | None = request.app.state.metrics_token
-    if token is not None:
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
-            raise AuthenticationFailed("/metrics needs the bearer token of OCP_METRICS_TOKEN")
+    if not token_accepted(request.headers.get("authorization"), request.app.state.metrics_token):
+        raise AuthenticationFailed(TOKEN_NEEDED)
     plain, zipped = request.app.state.metrics_scrape.rendered()
     if "gzip" in request.headers.get("accept-encoding", ""):
         # Prometheus asks for gzip; the text is repetitive and shrinks about tenfold.
@@ -205,6 +217,18 @@ async def metrics(request: Request) -> Response:
             headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
         )
     return Response(plain, media_type=CONTENT_TYPE_LATEST)
+
+
+TOKEN_NEEDED = "/metrics needs the bearer token of OCP_METRICS_TOKEN"
+
+
+def token_accepted(authorization: str | None, token: str | None) -> bool:
+    """Whether an `Authorization` header opens /metrics: anything when no token is set, else
+    `Bearer <token>`, compared in constant time."""
+    if token is None:
+        return True
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
 
 
 class Scrape:
@@ -218,27 +242,109 @@ class Scrape:
         self._at = float("-inf")
         self._plain = b""
         self._zipped = b""
+        # The metrics port's server answers from several threads; one renders, others wait.
+        self._lock = threading.Lock()
 
     def rendered(self) -> tuple[bytes, bytes]:
-        now = time.monotonic()
-        if now - self._at >= self.max_age_s:
-            self._plain = metrics_text()
-            self._zipped = gzip.compress(self._plain, compresslevel=1)
-            self._at = now
-        return self._plain, self._zipped
+        with self._lock:
+            now = time.monotonic()
+            if now - self._at >= self.max_age_s:
+                self._plain = metrics_text()
+                self._zipped = gzip.compress(self._plain, compresslevel=1)
+                self._at = now
+            return self._plain, self._zipped
 
 
 def install(
-    app: FastAPI, *, metrics: bool, token: str | None = None, max_age_s: float = 1.0
+    app: FastAPI,
+    *,
+    metrics: bool,
+    token: str | None = None,
+    max_age_s: float = 1.0,
+    on_api_port: bool = True,
 ) -> None:
-    """The /metrics route (when enabled; behind `token` when one is set) and the middleware;
-    call it before other middleware is added so it wraps the least and still sees every
-    response."""
+    """The middleware, and the /metrics route when metrics are on and served on the API port
+    (`on_api_port`; else `ocp serve` serves them on OCP_METRICS_PORT), behind `token` when one
+    is set. Call it before other middleware is added so it wraps the least and still sees
+    every response."""
     app.state.metrics_token = token
     app.state.metrics_scrape = Scrape(max_age_s)
-    if metrics:
+    if metrics and on_api_port:
         app.include_router(router)
     app.add_middleware(Observability, metrics=metrics)
+
+
+class _MetricsHandler(BaseHTTPRequestHandler):
+    """GET /metrics on the metrics port: the same token rule, rendering and gzip as the API's
+    route; problem+json for everything else."""
+
+    server: _MetricsServer
+    timeout = 10  # a client that trickles its request is dropped, not waited for
+    server_version = "ocp-metrics"
+    sys_version = ""
+
+    def do_GET(self) -> None:
+        if urlsplit(self.path).path != "/metrics":
+            self._problem(HTTPStatus.NOT_FOUND, "not-found", "Not found", "no such resource")
+            return
+        if not token_accepted(self.headers.get("authorization"), self.server.token):
+            self._problem(
+                HTTPStatus.UNAUTHORIZED, "unauthenticated", "Authentication required", TOKEN_NEEDED
+            )
+            return
+        plain, zipped = self.server.scrape.rendered()
+        headers = {"Content-Type": CONTENT_TYPE_LATEST, "Vary": "Accept-Encoding"}
+        if "gzip" in (self.headers.get("accept-encoding") or ""):
+            plain, headers["Content-Encoding"] = zipped, "gzip"
+        self._send(HTTPStatus.OK, plain, headers)
+
+    def _problem(self, status: HTTPStatus, slug: str, title: str, detail: str) -> None:
+        body = {
+            "type": TYPE_BASE + slug,
+            "title": title,
+            "status": int(status),
+            "detail": detail,
+            "instance": urlsplit(self.path).path,
+        }
+        headers = {"Content-Type": PROBLEM_JSON}
+        if status == HTTPStatus.UNAUTHORIZED:
+            headers["WWW-Authenticate"] = "Bearer"
+        self._send(status, json.dumps(body).encode(), headers)
+
+    def _send(self, status: HTTPStatus, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # Prometheus scrapes every few seconds; those lines would drown the access log
+
+
+class _MetricsServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], *, token: str | None, max_age_s: float) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _MetricsHandler)
+        self.token = token
+        self.scrape = Scrape(max_age_s)
+
+
+def serve_metrics_port(
+    host: str, port: int, *, token: str | None, max_age_s: float
+) -> ThreadingHTTPServer:
+    """/metrics on `host:port`, answered by a thread of `ocp serve`'s own process (the server;
+    `shutdown()` stops it). That process serves the API itself with one worker, so it reads
+    the live registry; with several it is their supervisor and, in multiprocess mode, adds up
+    every worker's files (`metrics_text`). Raises OSError when the port is taken."""
+    server = _MetricsServer((host, port), token=token, max_age_s=max_age_s)
+    thread = threading.Thread(target=server.serve_forever, name="ocp-metrics", daemon=True)
+    thread.start()
+    return server
 
 
 def worker_exited() -> None:
