@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ocp.application.ports.common import DependencyUnavailable
 from ocp.domain import errors
 from ocp.entrypoints.http.methods import allowed_methods
+from ocp.entrypoints.http.schemas.common import PLAIN_TEXT
 
 log = logging.getLogger("ocp.http")
 
@@ -87,11 +88,18 @@ MAX_ERRORS = 50
 60,000 unknown keys must not make a 5 MB answer."""
 
 
+def _message(error: Any) -> str:
+    """The error's message, in the domain's words where pydantic's would show a pattern."""
+    if (error.get("ctx") or {}).get("pattern") == PLAIN_TEXT:
+        return "must not contain control characters"
+    return str(error.get("msg", ""))
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     found = exc.errors()
     errs = [
-        {"loc": _loc(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type"))}
+        {"loc": _loc(e.get("loc", ())), "msg": _message(e), "type": str(e.get("type"))}
         for e in found[:MAX_ERRORS]
     ]
     extra: dict[str, Any] = {"errors": errs}

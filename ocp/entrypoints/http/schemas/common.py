@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 T = TypeVar("T")
 
@@ -14,6 +14,26 @@ class Input(BaseModel):
     values are never coerced from another JSON type (an object is not a string)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+PLAIN_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+"""The `pattern` of every text field the domain checks: no control character but tab, line
+feed and carriage return. The domain refuses them anyway; the pattern says so in the document
+(and refuses them first, with the same message: see problems.py)."""
+
+
+def _integral(value: object) -> object:
+    """10.0 as the integer 10: JSON Schema counts a number with no fraction as an integer,
+    so the document allows it, while strict mode would refuse every float. Any other value
+    (10.5, "10", true) is left for strict validation to refuse."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = BeforeValidator(_integral)
+"""Marks every `int` of a request body, after its `Field`: a JSON integer, written with or
+without `.0`. (Placed after the constraints, which then still show in the document.)"""
 
 
 class PageOut(BaseModel, Generic[T]):

@@ -26,14 +26,16 @@ from ocp.domain.courses import (
     Level,
     Module,
 )
-from ocp.entrypoints.http.schemas.common import Input
+from ocp.entrypoints.http.schemas.common import PLAIN_TEXT, Input, WholeNumber
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
-Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX_CHARS)]
-Summary = Annotated[str, Field(max_length=SUMMARY_MAX_CHARS)]
-Tag = Annotated[str, Field(min_length=1, max_length=TAG_MAX_CHARS)]
-Capacity = Annotated[int, Field(ge=1, le=CAPACITY_MAX, description="seats; null: no limit")]
-Duration = Annotated[int, Field(ge=0, le=DURATION_MAX_S, description="seconds")]
+Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX_CHARS, pattern=PLAIN_TEXT)]
+Summary = Annotated[str, Field(max_length=SUMMARY_MAX_CHARS, pattern=PLAIN_TEXT)]
+Tag = Annotated[str, Field(min_length=1, max_length=TAG_MAX_CHARS, pattern=PLAIN_TEXT)]
+Capacity = Annotated[
+    int, Field(ge=1, le=CAPACITY_MAX, description="seats; null: no limit"), WholeNumber
+]
+Duration = Annotated[int, Field(ge=0, le=DURATION_MAX_S, description="seconds"), WholeNumber]
 Body = Annotated[str, Field(max_length=LESSON_BODY_MAX_CHARS, description="Markdown")]
 # A JSON string names an enum member; strict mode would want the Python member itself.
 LevelIn = Annotated[Level, Strict(False)]
@@ -43,10 +45,12 @@ KindIn = Annotated[LessonKind, Strict(False)]
 class CourseIn(Input):
     title: Title
     summary: Summary = ""
-    description: str = Field("", max_length=DESCRIPTION_MAX_CHARS, description="Markdown")
+    description: str = Field(
+        "", max_length=DESCRIPTION_MAX_CHARS, pattern=PLAIN_TEXT, description="Markdown"
+    )
     tags: list[Tag] = Field(default_factory=list, max_length=TAGS_MAX)
     level: LevelIn = Level.BEGINNER
-    category: str = Field("", max_length=CATEGORY_MAX_CHARS)
+    category: str = Field("", max_length=CATEGORY_MAX_CHARS, pattern=PLAIN_TEXT)
     capacity: Capacity | None = None
 
 
@@ -56,10 +60,10 @@ class CoursePatchIn(Input):
 
     title: Title | None = None
     summary: Summary | None = None
-    description: str | None = Field(None, max_length=DESCRIPTION_MAX_CHARS)
+    description: str | None = Field(None, max_length=DESCRIPTION_MAX_CHARS, pattern=PLAIN_TEXT)
     tags: list[Tag] | None = Field(None, max_length=TAGS_MAX)
     level: LevelIn | None = None
-    category: str | None = Field(None, max_length=CATEGORY_MAX_CHARS)
+    category: str | None = Field(None, max_length=CATEGORY_MAX_CHARS, pattern=PLAIN_TEXT)
     capacity: Capacity | None = None
     cover_file_id: Id | None = Field(
         None, description="one of your images uploaded as course_cover; null removes it"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from ocp.domain.files import FilePurpose, StoredFile
-from ocp.entrypoints.http.schemas.common import Input
+from ocp.entrypoints.http.schemas.common import Input, WholeNumber
 
 
 class FileOut(BaseModel):
@@ -38,7 +39,9 @@ class FileOut(BaseModel):
 
 class DirectUploadIn(Input):
     filename: str = Field(min_length=1, max_length=1000, description="kept, sanitized, as metadata")
-    size: int = Field(ge=0, description="exact size in bytes of what will be sent")
+    size: Annotated[
+        int, Field(ge=0, description="exact size in bytes of what will be sent"), WholeNumber
+    ]
     content_type: str = Field(
         max_length=255, description="informative only: the type is decided from the bytes"
     )

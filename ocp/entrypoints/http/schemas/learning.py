@@ -21,13 +21,17 @@ from ocp.application.learning import (
     RosterEntry,
 )
 from ocp.domain.errors import RuleViolated
+from ocp.domain.files import ALLOWED_TYPES, FilePurpose
 from ocp.domain.learning import (
     ASSIGNMENT_TITLE_MAX_CHARS,
     BULK_EMAILS_MAX,
+    DEFAULT_MAX_FILES,
     FEEDBACK_MAX_CHARS,
     INSTRUCTIONS_MAX_CHARS,
     MAX_FILES_LIMIT,
     MAX_POINTS_LIMIT,
+    RATING_MAX,
+    RATING_MIN,
     REVIEW_COMMENT_MAX_CHARS,
     SUBMISSION_TEXT_MAX_CHARS,
     Assignment,
@@ -38,10 +42,23 @@ from ocp.domain.learning import (
     spreadsheet_safe,
 )
 from ocp.domain.users import EMAIL_MAX_CHARS, User
-from ocp.entrypoints.http.schemas.common import Input
+from ocp.entrypoints.http.schemas.common import PLAIN_TEXT, Input, WholeNumber
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
-MediaType = Annotated[str, Field(min_length=1, max_length=127)]
+# The types a submission's files may be limited to, as the document lists them; the server
+# also takes them in another case or with spaces around (media types are case-insensitive).
+MediaType = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=127,
+        json_schema_extra={"enum": sorted(ALLOWED_TYPES[FilePurpose.SUBMISSION])},
+    ),
+]
+MaxPoints = Annotated[int, Field(ge=1, le=MAX_POINTS_LIMIT), WholeNumber]
+MaxFiles = Annotated[
+    int, Field(ge=0, le=MAX_FILES_LIMIT, description="files per attempt"), WholeNumber
+]
 
 # --- enrollment ----------------------------------------------------------------------------
 
@@ -188,8 +205,8 @@ def emails_from_csv(content: bytes) -> list[str]:
 
 
 class ReviewIn(Input):
-    rating: int = Field(description="1 to 5")
-    comment: str | None = Field(None, max_length=REVIEW_COMMENT_MAX_CHARS)
+    rating: Annotated[int, Field(ge=RATING_MIN, le=RATING_MAX), WholeNumber]
+    comment: str | None = Field(None, max_length=REVIEW_COMMENT_MAX_CHARS, pattern=PLAIN_TEXT)
 
 
 class ReviewOut(BaseModel):
@@ -218,12 +235,12 @@ class ReviewOut(BaseModel):
 
 
 class AssignmentIn(Input):
-    title: str = Field(max_length=ASSIGNMENT_TITLE_MAX_CHARS)
-    instructions: str = Field("", max_length=INSTRUCTIONS_MAX_CHARS)
+    title: str = Field(min_length=1, max_length=ASSIGNMENT_TITLE_MAX_CHARS, pattern=PLAIN_TEXT)
+    instructions: str = Field("", max_length=INSTRUCTIONS_MAX_CHARS, pattern=PLAIN_TEXT)
     due_at: AwareDatetime | None = Field(None, strict=False, description="ISO-8601 with a zone")
-    max_points: int = Field(description=f"1 to {MAX_POINTS_LIMIT}")
+    max_points: MaxPoints
     allow_late: bool = Field(True, description="false: submissions after due_at get 409")
-    max_files: int = Field(5, description=f"0 to {MAX_FILES_LIMIT} files per attempt")
+    max_files: MaxFiles = DEFAULT_MAX_FILES
     allowed_types: list[MediaType] = Field(
         default_factory=list,
         max_length=20,
@@ -233,12 +250,14 @@ class AssignmentIn(Input):
 
 
 class AssignmentPatchIn(Input):
-    title: str | None = Field(None, max_length=ASSIGNMENT_TITLE_MAX_CHARS)
-    instructions: str | None = Field(None, max_length=INSTRUCTIONS_MAX_CHARS)
+    title: str | None = Field(
+        None, min_length=1, max_length=ASSIGNMENT_TITLE_MAX_CHARS, pattern=PLAIN_TEXT
+    )
+    instructions: str | None = Field(None, max_length=INSTRUCTIONS_MAX_CHARS, pattern=PLAIN_TEXT)
     due_at: AwareDatetime | None = Field(None, strict=False, description="null removes it")
-    max_points: int | None = None
+    max_points: MaxPoints | None = None
     allow_late: bool | None = None
-    max_files: int | None = None
+    max_files: MaxFiles | None = None
     allowed_types: list[MediaType] | None = Field(None, max_length=20)
 
 
@@ -273,7 +292,7 @@ class AssignmentOut(BaseModel):
 
 
 class SubmissionIn(Input):
-    text: str | None = Field(None, max_length=SUBMISSION_TEXT_MAX_CHARS)
+    text: str | None = Field(None, max_length=SUBMISSION_TEXT_MAX_CHARS, pattern=PLAIN_TEXT)
     file_ids: list[Id] = Field(
         default_factory=list,
         max_length=MAX_FILES_LIMIT,
@@ -316,8 +335,8 @@ class SubmissionOut(BaseModel):
 
 
 class GradeIn(Input):
-    points: float = Field(description="0 to the assignment's max_points")
-    feedback: str | None = Field(None, max_length=FEEDBACK_MAX_CHARS)
+    points: float = Field(ge=0, description="0 to the assignment's max_points")
+    feedback: str | None = Field(None, max_length=FEEDBACK_MAX_CHARS, pattern=PLAIN_TEXT)
 
 
 class MyGradeOut(BaseModel):

@@ -11,22 +11,27 @@ from ocp.domain.users import (
     EMAIL_MAX_CHARS,
     FULL_NAME_MAX_CHARS,
     PASSWORD_MAX_CHARS,
+    PASSWORD_MIN_CHARS,
     Role,
     User,
 )
-from ocp.entrypoints.http.schemas.common import Input
+from ocp.entrypoints.http.schemas.common import PLAIN_TEXT, Input
 
 EmailField = Field(max_length=EMAIL_MAX_CHARS, description="any syntactically valid address")
 PasswordField = Field(
-    min_length=1, max_length=PASSWORD_MAX_CHARS, description="8 to 128 characters"
+    min_length=PASSWORD_MIN_CHARS,
+    max_length=PASSWORD_MAX_CHARS,
+    description=f"{PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters, not only spaces",
 )
+# The domain trims a name and collapses its spaces, so one of only spaces is still refused.
+FullNameField = Field(min_length=1, max_length=FULL_NAME_MAX_CHARS, pattern=PLAIN_TEXT)
 TokenField = Field(min_length=1, max_length=512)
 
 
 class RegisterIn(Input):
     email: str = EmailField
     password: str = PasswordField
-    full_name: str = Field(max_length=FULL_NAME_MAX_CHARS)
+    full_name: str = FullNameField
 
 
 class RefreshIn(Input):
@@ -52,7 +57,9 @@ class PasswordChangeIn(Input):
 
 
 class ProfileIn(Input):
-    full_name: str | None = Field(None, max_length=FULL_NAME_MAX_CHARS)
+    full_name: str | None = Field(
+        None, min_length=1, max_length=FULL_NAME_MAX_CHARS, pattern=PLAIN_TEXT
+    )
     bio: str | None = Field(None, max_length=BIO_MAX_CHARS)
     avatar_file_id: str | None = Field(
         None, max_length=64, description="one of your files of purpose avatar; null clears it"
