@@ -107,7 +107,7 @@ async def raw_page(db: Any, course_id: str, limit: int) -> int:
 
 async def run(uri: str, args: argparse.Namespace, data_dir: Path) -> None:
     async with ocp_on_mongo(uri, DB, data_dir) as (container, app, counter):
-        await container.identity_service().register(
+        await container.profile_service().register(
             "teacher@example.com", PASSWORD, "Teacher", role=Role.INSTRUCTOR
         )
         teacher = await container.users().get_by_email("teacher@example.com")

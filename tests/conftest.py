@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from ocp.container import Container
-from tests.support import app_client, test_settings
+from tests.builders import app_client, test_settings
 
 
 @pytest.fixture

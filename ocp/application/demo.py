@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ocp.application.courses import CourseService
-from ocp.application.identity import IdentityService
+from ocp.application.identity import ProfileService
 from ocp.application.ports.common import Clock, IdGenerator
 from ocp.application.ports.courses import CourseRepository, LessonRepository
 from ocp.application.ports.identity import UserRepository
@@ -91,7 +91,7 @@ class DemoCatalog:
     def __init__(
         self,
         *,
-        identity: IdentityService,
+        profiles: ProfileService,
         catalog: CourseService,
         users: UserRepository,
         courses: CourseRepository,
@@ -99,7 +99,7 @@ class DemoCatalog:
         clock: Clock,
         ids: IdGenerator,
     ) -> None:
-        self._identity = identity
+        self._profiles = profiles
         self._catalog = catalog
         self._users = users
         self._courses = courses
@@ -125,7 +125,7 @@ class DemoCatalog:
 
     async def _instructor(self, email: str, name: str) -> User:
         try:
-            return await self._identity.register(email, DEMO_PASSWORD, name, Role.INSTRUCTOR)
+            return await self._profiles.register(email, DEMO_PASSWORD, name, Role.INSTRUCTOR)
         except Conflict:
             user = await self._users.get_by_email(email)
             assert user is not None

@@ -63,13 +63,5 @@ class UnsupportedContent(DomainError):
     """The content is not of a type allowed here."""
 
 
-class RangeNotSatisfiable(DomainError):
-    """A requested byte range lies outside the content."""
-
-    def __init__(self, detail: str, size: int) -> None:
-        super().__init__(detail)
-        self.size = size
-
-
 class DuplicateSlug(Conflict):
     """A course slug is taken already; the caller picks another."""

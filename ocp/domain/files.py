@@ -112,6 +112,18 @@ class StoredFile:
     def is_owned_by(self, user_id: str | None) -> bool:
         return user_id is not None and user_id == self.owner_id
 
+    def attachable_by(
+        self, user_id: str, purpose: FilePurpose, course_id: str | None = None
+    ) -> bool:
+        """Whether `user_id` may point something at this file for `purpose`: an avatar, a
+        course's cover or lesson material, a submission. Only their own file uploaded for that
+        purpose (and, for a course's purposes, for that course) ever is."""
+        return (
+            self.owner_id == user_id
+            and self.purpose is purpose
+            and (not purpose.needs_course or self.course_id == course_id)
+        )
+
 
 @dataclass(slots=True)
 class UploadSession:

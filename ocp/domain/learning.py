@@ -6,11 +6,15 @@ use cases, how they are stored by the adapters.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
+from ocp.domain.changes import UNSET, Changes, Unset
 from ocp.domain.errors import Conflict, RuleViolated
+from ocp.domain.files import ALLOWED_TYPES, FilePurpose
+from ocp.domain.text import checked_text
 
 ASSIGNMENT_TITLE_MAX_CHARS = 200
 INSTRUCTIONS_MAX_CHARS = 20_000
@@ -22,15 +26,6 @@ FEEDBACK_MAX_CHARS = 10_000
 REVIEW_COMMENT_MAX_CHARS = 5_000
 RATING_MIN, RATING_MAX = 1, 5
 BULK_EMAILS_MAX = 5_000
-
-
-def _text(value: str, name: str, *, max_chars: int, min_chars: int = 0, one_line: bool) -> str:
-    text = " ".join(value.split()) if one_line else value.strip()
-    if not min_chars <= len(text) <= max_chars:
-        raise RuleViolated(f"must be {min_chars} to {max_chars} characters", field=name)
-    if any((ord(ch) < 32 and ch not in "\n\r\t") or ord(ch) == 127 for ch in text):
-        raise RuleViolated("must not contain control characters", field=name)
-    return text
 
 
 # --- enrollment and progress ---------------------------------------------------------------
@@ -102,11 +97,13 @@ class Enrollment:
 
 
 def assignment_title(value: str) -> str:
-    return _text(value, "title", min_chars=1, max_chars=ASSIGNMENT_TITLE_MAX_CHARS, one_line=True)
+    return checked_text(
+        value, "title", min_chars=1, max_chars=ASSIGNMENT_TITLE_MAX_CHARS, one_line=True
+    )
 
 
 def instructions(value: str) -> str:
-    return _text(value, "instructions", max_chars=INSTRUCTIONS_MAX_CHARS, one_line=False)
+    return checked_text(value, "instructions", max_chars=INSTRUCTIONS_MAX_CHARS, one_line=False)
 
 
 def max_points(value: int) -> int:
@@ -132,6 +129,24 @@ def allowed_types(values: Iterable[str], acceptable: frozenset[str]) -> list[str
     return cleaned
 
 
+SUBMISSION_TYPES = ALLOWED_TYPES[FilePurpose.SUBMISSION]
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentChanges(Changes):
+    """What PATCH /assignments/{id} may change; None clears the due date."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"due_at"})
+
+    title: str | Unset = UNSET
+    instructions: str | Unset = UNSET
+    due_at: datetime | Unset | None = UNSET
+    max_points: int | Unset = UNSET
+    allow_late: bool | Unset = UNSET
+    max_files: int | Unset = UNSET
+    allowed_types: Sequence[str] | Unset = UNSET
+
+
 @dataclass(slots=True)
 class Assignment:
     id: str
@@ -148,39 +163,27 @@ class Assignment:
     version: int = 1
 
     def edit(
-        self,
-        now: datetime,
-        *,
-        title_text: str | None = None,
-        instructions_text: str | None = None,
-        due_at: datetime | None = None,
-        clear_due: bool = False,
-        points: int | None = None,
-        highest_grade: float | None = None,
-        allow_late: bool | None = None,
-        files: int | None = None,
-        types: list[str] | None = None,
+        self, now: datetime, changes: AssignmentChanges, highest_grade: float | None = None
     ) -> None:
-        if title_text is not None:
-            self.title = assignment_title(title_text)
-        if instructions_text is not None:
-            self.instructions = instructions(instructions_text)
-        if clear_due:
-            self.due_at = None
-        elif due_at is not None:
-            self.due_at = due_at
-        if points is not None:
-            if highest_grade is not None and points < highest_grade:
+        """Apply `changes`; `highest_grade` (given so far) is the least `max_points` may be."""
+        if not isinstance(changes.title, Unset):
+            self.title = assignment_title(changes.title)
+        if not isinstance(changes.instructions, Unset):
+            self.instructions = instructions(changes.instructions)
+        if not isinstance(changes.due_at, Unset):
+            self.due_at = changes.due_at
+        if not isinstance(changes.max_points, Unset):
+            if highest_grade is not None and changes.max_points < highest_grade:
                 raise RuleViolated(
                     f"must be at least {highest_grade:g}, the highest grade given", "max_points"
                 )
-            self.max_points = max_points(points)
-        if allow_late is not None:
-            self.allow_late = allow_late
-        if files is not None:
-            self.max_files = max_files(files)
-        if types is not None:
-            self.allowed_types = types
+            self.max_points = max_points(changes.max_points)
+        if not isinstance(changes.allow_late, Unset):
+            self.allow_late = changes.allow_late
+        if not isinstance(changes.max_files, Unset):
+            self.max_files = max_files(changes.max_files)
+        if not isinstance(changes.allowed_types, Unset):
+            self.allowed_types = allowed_types(changes.allowed_types, SUBMISSION_TYPES)
         self.updated_at = now
         self.version += 1
 
@@ -236,11 +239,11 @@ def new_assignment(
 
 
 def submission_text(value: str | None) -> str:
-    return _text(value or "", "text", max_chars=SUBMISSION_TEXT_MAX_CHARS, one_line=False)
+    return checked_text(value or "", "text", max_chars=SUBMISSION_TEXT_MAX_CHARS, one_line=False)
 
 
 def feedback(value: str | None) -> str:
-    return _text(value or "", "feedback", max_chars=FEEDBACK_MAX_CHARS, one_line=False)
+    return checked_text(value or "", "feedback", max_chars=FEEDBACK_MAX_CHARS, one_line=False)
 
 
 @dataclass(slots=True)
@@ -345,7 +348,7 @@ def rating(value: int) -> int:
 
 
 def review_comment(value: str | None) -> str:
-    return _text(value or "", "comment", max_chars=REVIEW_COMMENT_MAX_CHARS, one_line=False)
+    return checked_text(value or "", "comment", max_chars=REVIEW_COMMENT_MAX_CHARS, one_line=False)
 
 
 @dataclass(slots=True)

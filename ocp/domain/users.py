@@ -7,7 +7,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
+from ocp.domain.changes import UNSET, Changes, Unset
 from ocp.domain.errors import PermissionDenied, RuleViolated
 
 # A pragmatic syntax check (RFC 5322 dot-atom local part, a dotted domain); deliverability is
@@ -150,6 +152,17 @@ def bio(value: str) -> str:
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class ProfileChanges(Changes):
+    """What PATCH /users/me may change; None clears the avatar."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"avatar_file_id"})
+
+    full_name: str | Unset = UNSET
+    bio: str | Unset = UNSET
+    avatar_file_id: str | Unset | None = UNSET
+
+
 @dataclass(slots=True)
 class User:
     id: str
@@ -200,23 +213,13 @@ class User:
         self.updated_at = now
         self.version += 1
 
-    def edit_profile(
-        self,
-        now: datetime,
-        *,
-        name: str | None = None,
-        biography: str | None = None,
-        avatar_file_id: str | None = None,
-        clear_avatar: bool = False,
-    ) -> None:
-        if name is not None:
-            self.full_name = full_name(name)
-        if biography is not None:
-            self.bio = bio(biography)
-        if clear_avatar:
-            self.avatar_file_id = None
-        elif avatar_file_id is not None:
-            self.avatar_file_id = avatar_file_id
+    def edit_profile(self, now: datetime, changes: ProfileChanges) -> None:
+        if not isinstance(changes.full_name, Unset):
+            self.full_name = full_name(changes.full_name)
+        if not isinstance(changes.bio, Unset):
+            self.bio = bio(changes.bio)
+        if not isinstance(changes.avatar_file_id, Unset):
+            self.avatar_file_id = changes.avatar_file_id
         self._touch(now)
 
     def change_password_hash(self, new_hash: str, now: datetime, *, revoke_access: bool) -> None:

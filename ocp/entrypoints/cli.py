@@ -134,7 +134,7 @@ def _create_user(args: argparse.Namespace) -> int:
     password = args.password or os.environ.get("OCP_NEW_USER_PASSWORD") or getpass.getpass()
 
     async def work(container: Container) -> int:
-        user = await container.identity_service().register(
+        user = await container.profile_service().register(
             args.email, password, args.name, role=Role(args.role)
         )
         print(f"created {user.role.value} {user.email} with id {user.id}")

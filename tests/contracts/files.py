@@ -13,6 +13,7 @@ import pytest
 
 from ocp.domain.errors import Conflict, NotFound, PayloadTooLarge, RuleViolated
 from ocp.domain.files import FilePurpose, StoredFile, UploadSession
+from tests.contracts import FromStores
 
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 
@@ -155,7 +156,7 @@ def a_session(n: int = 1, *, expires_in_s: int = 3600, **fields) -> UploadSessio
     return UploadSession(**values)
 
 
-class FileRepositoryContract:
+class FileRepositoryContract(FromStores):
     async def test_a_recorded_file_reads_back_equal(self, files):
         file = a_file()
         await files.add(file)
@@ -206,7 +207,7 @@ class FileRepositoryContract:
         assert await files.keys_in_use([]) == set()
 
 
-class UploadSessionRepositoryContract:
+class UploadSessionRepositoryContract(FromStores):
     async def test_a_session_reads_back_and_is_deleted_once(self, uploads):
         session = a_session()
         await uploads.add(session)

@@ -12,13 +12,14 @@ import pytest
 
 from ocp.application.ports.identity import OneTimePurpose, RefreshToken, SpendResult
 from ocp.domain.errors import Conflict, NotFound, StaleVersion
-from ocp.domain.users import Role
-from tests.support import a_user
+from ocp.domain.users import ProfileChanges, Role
+from tests.builders import a_user
+from tests.contracts import FromStores
 
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 
 
-class UserRepositoryContract:
+class UserRepositoryContract(FromStores):
     async def test_a_stored_user_reads_back_equal(self, users):
         user = a_user(Role.INSTRUCTOR)
         await users.add(user)
@@ -34,9 +35,9 @@ class UserRepositoryContract:
         user = a_user()
         await users.add(user)
         first, second = await users.get(user.id), await users.get(user.id)
-        first.edit_profile(NOW, name="First")
+        first.edit_profile(NOW, ProfileChanges(full_name="First"))
         await users.update(first, expected_version=1)
-        second.edit_profile(NOW, name="Second")
+        second.edit_profile(NOW, ProfileChanges(full_name="Second"))
         with pytest.raises(StaleVersion):
             await users.update(second, expected_version=1)
         assert (await users.get(user.id)).full_name == "First"
@@ -89,7 +90,7 @@ def _token(token_hash: str, family: str = "fam1", user: str = "u1", ttl_s: int =
     return RefreshToken(token_hash, family, user, NOW, NOW + timedelta(seconds=ttl_s))
 
 
-class RefreshTokenStoreContract:
+class RefreshTokenStoreContract(FromStores):
     async def test_a_live_token_is_spent_once(self, refresh_tokens):
         await refresh_tokens.add(_token("t1"))
         outcome, token = await refresh_tokens.spend("t1", NOW)
@@ -140,7 +141,7 @@ class RefreshTokenStoreContract:
         assert not await refresh_tokens.is_family_live("fam1")
 
 
-class OneTimeTokenStoreContract:
+class OneTimeTokenStoreContract(FromStores):
     async def test_a_token_is_consumed_once(self, one_time_tokens):
         purpose = OneTimePurpose.PASSWORD_RESET
         await one_time_tokens.add(purpose, "h1", "u1", NOW + timedelta(hours=1))
@@ -164,7 +165,7 @@ class OneTimeTokenStoreContract:
         assert await one_time_tokens.consume(purpose, "h2", NOW) == "u2"
 
 
-class LoginThrottleContract:
+class LoginThrottleContract(FromStores):
     """Fixture `throttle` allows 3 failures within 60 seconds."""
 
     async def test_the_limit_blocks_until_the_oldest_failure_leaves_the_window(self, throttle):

@@ -15,7 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from ocp.adapters.mongo.embedded import EmbeddedDatabase
 from ocp.container import Container
-from tests.support import app_client, test_settings
+from tests.builders import app_client, test_settings
 
 _databases = itertools.count(1)
 

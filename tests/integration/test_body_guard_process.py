@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
+from tests.builders import JWT_SECRET
 from tests.integration.processes import served
-from tests.support import JWT_SECRET
 
 HUGE = 500 * 1024 * 1024
 

@@ -10,8 +10,8 @@ import socket
 import httpx
 import pytest
 
+from tests.builders import JWT_SECRET, PASSWORD, png_bytes
 from tests.integration.processes import serving, wait_until
-from tests.support import JWT_SECRET, PASSWORD, png_bytes
 
 BOUNDARY = "ocp-drain-boundary-9f8e7d"
 PNG = png_bytes(bytes(range(256)) * 400)

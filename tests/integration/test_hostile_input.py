@@ -22,8 +22,8 @@ from schemathesis.config import SchemathesisConfig
 
 from ocp.container import Container
 from ocp.entrypoints.http.app import create_app
+from tests.builders import JWT_SECRET, PASSWORD, test_settings
 from tests.integration.processes import serving
-from tests.support import JWT_SECRET, PASSWORD, test_settings
 
 EXAMPLES = int(os.environ.get("OCP_FUZZ_EXAMPLES", "6"))
 ADMIN = "fuzz-admin@example.com"

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.builders import JWT_SECRET
 from tests.integration.processes import Server, free_port, serving
-from tests.support import JWT_SECRET
 
 TOKEN = "scrape-secret-0123456789"
 

@@ -12,11 +12,10 @@ from dependency_injector import providers
 from pymongo import AsyncMongoClient, monitoring
 
 from ocp.adapters.mongo.courses import MongoCourseRepository, catalog_filter
-from ocp.application.ports.courses import CatalogQuery, CatalogSort
 from ocp.container import Container
-from ocp.domain.courses import CourseStatus
+from ocp.domain.courses import CatalogQuery, CatalogSort, CourseStatus
 from ocp.domain.users import Role
-from tests.support import app_client, signed_up, test_settings
+from tests.builders import app_client, signed_up, test_settings
 from tests.unit.test_courses_http import a_draft, a_lesson, a_module, a_published
 
 API = "/api/v1/courses"

@@ -1,47 +1,12 @@
-"""The file repository contracts on MongoDB (SecantusDB)."""
+"""The files API on MongoDB (SecantusDB) and the disk store, as a client uses it."""
 
 from __future__ import annotations
-
-import pytest
-
-from ocp.adapters.mongo.files import MongoFileRepository, MongoUploadSessionRepository
-from tests.contracts.files import FileRepositoryContract, UploadSessionRepositoryContract
-
-
-async def _indexed(store):
-    await store.ensure_indexes()
-    await store.ensure_indexes()
-    return store
-
-
-class TestMongoFileRepository(FileRepositoryContract):
-    @pytest.fixture
-    async def files(self, mongo_db):
-        return await _indexed(MongoFileRepository(mongo_db))
-
-
-class TestMongoUploadSessions(UploadSessionRepositoryContract):
-    @pytest.fixture
-    async def uploads(self, mongo_db):
-        return await _indexed(MongoUploadSessionRepository(mongo_db))
-
-
-async def test_listing_a_users_files_uses_an_index(mongo_db):
-    await _indexed(MongoFileRepository(mongo_db))
-    plan = (
-        await mongo_db["files"]
-        .find({"owner_id": "u1", "purpose": "avatar"})
-        .sort("_id", -1)
-        .explain()
-    )
-    assert "COLLSCAN" not in str(plan["queryPlanner"]["winningPlan"])
 
 
 async def test_the_api_on_mongodb_and_disk_records_and_serves_files(tmp_path, mongo_uri):
     from ocp.container import Container
-    from tests.support import app_client, signed_up
-    from tests.support import test_settings as settings_for
-    from tests.unit.test_files_http import PNG, upload
+    from tests.builders import PNG, app_client, signed_up, upload
+    from tests.builders import test_settings as settings_for
 
     container = Container.for_settings(
         settings_for(

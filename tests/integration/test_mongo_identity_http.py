@@ -11,7 +11,7 @@ import pytest
 from ocp.container import Container
 from ocp.domain.users import Role
 from ocp.entrypoints.cli import main as cli
-from tests.support import PASSWORD, app_client, login, signed_up, test_settings
+from tests.builders import PASSWORD, app_client, login, signed_up, test_settings
 
 
 @pytest.fixture(params=[0], ids=["no grace"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.support import signed_up
+from tests.builders import signed_up
 from tests.unit.test_enrollment_capacity_and_gradebook import (
     one_student_floods_while_others_enroll,
 )

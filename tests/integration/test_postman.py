@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.builders import JWT_SECRET
 from tests.integration.processes import serving
-from tests.support import JWT_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTION = ROOT / "docs" / "ocp.postman_collection.json"

@@ -15,8 +15,8 @@ from moto.server import ThreadedMotoServer
 from ocp.adapters.storage import s3 as s3_module
 from ocp.adapters.storage.s3 import S3FileStore
 from ocp.application.ports.common import DependencyUnavailable
+from tests.builders import png_bytes
 from tests.contracts.files import Boom, FileStoreContract, chunks_of, failing_after, read_all
-from tests.support import png_bytes
 
 _buckets = itertools.count(1)
 
@@ -109,7 +109,7 @@ PNG = png_bytes(bytes(200))
 @pytest.fixture
 async def s3_api(tmp_path, s3_endpoint, bucket):
     from ocp.container import Container
-    from tests.support import app_client, test_settings
+    from tests.builders import app_client, test_settings
 
     container = Container.for_settings(
         test_settings(
@@ -125,8 +125,7 @@ async def s3_api(tmp_path, s3_endpoint, bucket):
 
 
 async def test_the_api_on_s3_uploads_redirects_and_takes_direct_uploads(s3_api):
-    from tests.support import signed_up
-    from tests.unit.test_files_http import upload
+    from tests.builders import signed_up, upload
 
     client, container = s3_api
     me = await signed_up(client, container)

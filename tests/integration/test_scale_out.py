@@ -18,8 +18,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.builders import JWT_SECRET, PASSWORD, png_bytes
 from tests.integration.processes import serving, wait_until
-from tests.support import JWT_SECRET, PASSWORD, png_bytes
 
 PNG = png_bytes(bytes(range(256)) * 64)
 _emails = itertools.count(1)

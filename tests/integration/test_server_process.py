@@ -19,8 +19,8 @@ import pytest
 
 from ocp.container import Container, start
 from ocp.domain.errors import DomainError
+from tests.builders import JWT_SECRET, PASSWORD, test_settings
 from tests.integration.processes import served, serving
-from tests.support import JWT_SECRET, PASSWORD, test_settings
 
 
 def _register_and_login(base: str, email: str) -> str:
@@ -101,13 +101,13 @@ async def test_a_failed_start_up_stops_the_embedded_database_it_launched(tmp_pat
     try:
         with pytest.raises(DomainError):
             await start(container)
-        embedded = container.embedded_database()
+        embedded = container.embedded_database().launched
         assert embedded is not None  # it was launched, then the bootstrap admin failed
         assert nothing_listens_on(embedded.port)
         assert no_embedded_database_under(tmp_path)
     finally:
-        if container.embedded_database() is not None:
-            container.embedded_database().stop()
+        if container.embedded_database().database is not None:
+            container.embedded_database().database.stop()
 
 
 def test_a_failing_cli_command_leaves_no_embedded_database(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from ocp.adapters.memory.clock import ManualClock
 from ocp.container import Container
 from ocp.domain.users import Role
-from tests.support import app_client, signed_up, test_settings
+from tests.builders import app_client, signed_up, test_settings
 from tests.unit.test_courses_http import a_draft, a_published
 
 API = "/api/v1/courses"
@@ -114,12 +114,12 @@ async def test_sort_orders(client, container, teacher, clock):
         "éclair": (0, 0, 5),  # unrated
         "cherry tart": (5, 1, 0),  # 5.0
     }
-    counters = container.course_counters()
+    courses = container.courses()
     for title, (rating_sum, rating_count, enrolled) in made.items():
-        course = await container.courses().get((await a_published(client, teacher, title))["id"])
-        await counters.add_rating(course, rating_sum, rating_count)
+        course_id = (await a_published(client, teacher, title))["id"]
+        await courses.add_rating(course_id, rating_sum, rating_count)
         if enrolled:
-            assert await counters.take_seats(course, enrolled)
+            assert await courses.take_seats(course_id, enrolled)
         clock.advance(1)
     assert await titles(client, "?sort=newest") == [
         "cherry tart",

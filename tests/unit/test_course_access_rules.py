@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from ocp.application.courses import CourseChanges, CourseDraft, LessonDraft
+from ocp.application.courses import CourseDraft, LessonDraft
 from ocp.application.learning import AssignmentDraft, SubmissionDraft
-from ocp.domain.courses import LessonKind
+from ocp.domain.courses import CourseChanges, LessonKind
 from ocp.domain.errors import Conflict, NotFound, PermissionDenied
 from ocp.domain.users import Role
-from tests.support import a_user, course_body, signed_up
+from tests.builders import a_user, course_body, signed_up
 
 
 async def _published_course(client, teacher) -> str:
@@ -193,11 +193,11 @@ async def test_a_demoted_owner_takes_no_seat_in_their_own_course_and_does_not_ra
 async def _course_with_a_student(container):
     teacher = a_user(Role.INSTRUCTOR)
     await container.users().add(teacher)
-    service = container.course_service()
-    course = await service.create_course(teacher, CourseDraft(title="Rules"))
-    _, module = await service.add_module(teacher, course.id, "M")
-    await service.add_lesson(teacher, course.id, module.id, LessonDraft("L", LessonKind.TEXT))
-    await service.publish(teacher, course.id)
+    course = await container.course_service().create_course(teacher, CourseDraft(title="Rules"))
+    outline = container.outline_service()
+    _, module = await outline.add_module(teacher, course.id, "M")
+    await outline.add_lesson(teacher, course.id, module.id, LessonDraft("L", LessonKind.TEXT))
+    await container.course_service().publish(teacher, course.id)
     student = a_user()
     await container.users().add(student)
     await container.enrollment_service().enroll(student, course.id)
@@ -216,9 +216,9 @@ async def test_every_staff_use_case_asks_the_role_the_actor_holds_now(container)
     refused = [
         container.course_service().edit_course(teacher, course.id, CourseChanges(title="X")),
         container.course_service().archive(teacher, course.id),
-        container.course_service().add_module(teacher, course.id, "M2"),
-        container.enrollment_service().roster(teacher, course.id, limit=10, cursor=None),
-        container.assignment_service().gradebook(teacher, course.id, limit=10, cursor=None),
+        container.outline_service().add_module(teacher, course.id, "M2"),
+        container.progress_service().roster(teacher, course.id, limit=10, cursor=None),
+        container.gradebook_service().gradebook(teacher, course.id, limit=10, cursor=None),
         container.assignment_service().create(teacher, course.id, AssignmentDraft(title="E")),
     ]
     for call in refused:
@@ -226,7 +226,7 @@ async def test_every_staff_use_case_asks_the_role_the_actor_holds_now(container)
             await call
     lesson_id = course.modules[0].lessons[0].id
     with pytest.raises(NotFound):  # not a preview, and they are no longer staff
-        await container.course_service().get_lesson(teacher, lesson_id)
+        await container.outline_service().get_lesson(teacher, lesson_id)
     assert (await container.courses().get(course.id)).owner_id == teacher.id
 
 
@@ -255,8 +255,8 @@ async def test_use_cases_of_a_hidden_course_answer_a_student_as_the_one_rule_say
     reads = [
         assignments.list_assignments(student, course.id, limit=10, cursor=None),
         assignments.get(student, assignment.id),
-        container.course_service().get_lesson(student, lesson_id),
-        container.course_service().modules(student, course.id),
+        container.outline_service().get_lesson(student, lesson_id),
+        container.outline_service().modules(student, course.id),
         container.review_service().list_reviews(student, course.id, limit=10, cursor=None),
     ]
     for read in reads:
@@ -265,17 +265,17 @@ async def test_use_cases_of_a_hidden_course_answer_a_student_as_the_one_rule_say
     writes = [
         assignments.submit(student, assignment.id, SubmissionDraft(text="two")),
         container.review_service().review(student, course.id, 1, None),
-        container.enrollment_service().complete_lesson(student, lesson_id),
-        container.enrollment_service().reopen_lesson(student, lesson_id),
+        container.progress_service().complete_lesson(student, lesson_id),
+        container.progress_service().reopen_lesson(student, lesson_id),
         container.enrollment_service().drop(student, course.id),
     ]
     for write in writes:
         with pytest.raises(Conflict):
             await write
     # Their own records stay theirs to read.
-    progress = await container.enrollment_service().progress(student, course.id)
+    progress = await container.progress_service().progress(student, course.id)
     assert progress.completed_lesson_ids == []
-    assert len(await assignments.my_grades(student, course.id)) == 1
+    assert len(await container.gradebook_service().my_grades(student, course.id)) == 1
     mine = await assignments.list_submissions(student, assignment.id, limit=10, cursor=None)
     assert len(mine.items) == 1
     # And the staff keep every power.

@@ -4,49 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from ocp.adapters.memory.clock import ManualClock
-from ocp.adapters.memory.courses import (
-    InMemoryCourseRepository,
-    InMemoryEnrollments,
-    InMemoryLessonRepository,
-)
-from ocp.adapters.memory.identity import InMemoryUserRepository
-from ocp.application.courses import (
-    CatalogFilter,
-    CourseChanges,
-    CourseDraft,
-    CourseService,
-    LessonDraft,
-)
+from ocp.application.courses import CourseDraft, LessonDraft
 from ocp.domain.courses import (
     LESSONS_PER_MODULE_MAX,
     MODULES_MAX,
+    CatalogFilter,
+    CourseChanges,
     LessonKind,
     slug_with_suffix,
     slugify,
     words,
 )
 from ocp.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolated, StaleVersion
+from ocp.domain.files import FilePurpose
 from ocp.domain.users import Role
-from tests.support import a_user
-
-
-class Ids:
-    def __init__(self):
-        self.n = 0
-
-    def new_id(self):
-        self.n += 1
-        return f"{self.n:024x}"
-
-
-class AcceptAllFiles:
-    def __init__(self):
-        self.asked = []
-
-    async def is_attachable(self, file_id, actor_id, course_id, purpose):
-        self.asked.append((file_id, actor_id, course_id, purpose))
-        return True
+from tests.builders import a_member, a_stored_file, a_user, use_cases
 
 
 def colleague_saves_first(courses, change):
@@ -68,39 +40,28 @@ def colleague_saves_first(courses, change):
 
 
 @pytest.fixture
-def repos():
-    return InMemoryCourseRepository(), InMemoryLessonRepository(), InMemoryEnrollments()
+def app(tmp_path):
+    return use_cases(tmp_path)
 
 
 @pytest.fixture
-async def users():
-    return InMemoryUserRepository()
+def service(app):
+    return app.courses
 
 
 @pytest.fixture
-def files():
-    return AcceptAllFiles()
+def outline(app):
+    return app.outline
 
 
 @pytest.fixture
-def service(repos, users, files):
-    courses, lessons, enrollments = repos
-    return CourseService(
-        courses=courses,
-        lessons=lessons,
-        enrollments=enrollments,
-        users=users,
-        clock=ManualClock(),
-        ids=Ids(),
-        files=files,
-    )
+def courses(app):
+    return app.stores.courses
 
 
 @pytest.fixture
-async def teacher(users):
-    user = a_user(Role.INSTRUCTOR)
-    await users.add(user)
-    return user
+async def teacher(app):
+    return await a_member(app, Role.INSTRUCTOR)
 
 
 def test_slugs_and_words_are_folded_to_plain_lower_case():
@@ -111,11 +72,10 @@ def test_slugs_and_words_are_folded_to_plain_lower_case():
     assert words("Ünïcode, UNICODE and C# — ok?") == ["unicode", "and", "c", "ok"]
 
 
-async def test_two_editors_adding_modules_at_once_both_succeed(service, repos, teacher):
+async def test_two_editors_adding_modules_at_once_both_succeed(service, courses, teacher, outline):
     course = await service.create_course(teacher, CourseDraft("Busy"))
-    courses, _, _ = repos
     colleague_saves_first(courses, lambda c: c.add_module("colleague", "Theirs", "", c.updated_at))
-    _, module = await service.add_module(teacher, course.id, "Ours")
+    _, module = await outline.add_module(teacher, course.id, "Ours")
     stored = await courses.get(course.id)
     assert [m.title for m in stored.modules] == ["Theirs", "Ours"]
     assert module.title == "Ours"
@@ -129,9 +89,8 @@ async def test_a_stale_if_match_changes_nothing(service, teacher):
     assert (await service.get_course(teacher, course.id)).title == "Old title"
 
 
-async def test_capacity_cannot_drop_below_the_enrolled(service, repos, teacher):
+async def test_capacity_cannot_drop_below_the_enrolled(service, courses, teacher):
     course = await service.create_course(teacher, CourseDraft("Full", capacity=10))
-    courses, _, _ = repos
     stored = await courses.get(course.id)
     stored.enrolled_count = 8
     await courses.update(stored, stored.version)
@@ -140,42 +99,61 @@ async def test_capacity_cannot_drop_below_the_enrolled(service, repos, teacher):
     await service.edit_course(teacher, course.id, CourseChanges(capacity=8))
 
 
-async def test_a_course_holds_at_most_200_modules_of_200_lessons(service, teacher):
+async def test_a_course_holds_at_most_200_modules_of_200_lessons(service, teacher, outline):
     course = await service.create_course(teacher, CourseDraft("Big"))
     for n in range(MODULES_MAX):
-        _, module = await service.add_module(teacher, course.id, f"M{n}")
+        _, module = await outline.add_module(teacher, course.id, f"M{n}")
     with pytest.raises(RuleViolated):
-        await service.add_module(teacher, course.id, "One too many")
+        await outline.add_module(teacher, course.id, "One too many")
     for n in range(LESSONS_PER_MODULE_MAX):
-        await service.add_lesson(
+        await outline.add_lesson(
             teacher, course.id, module.id, LessonDraft(f"L{n}", LessonKind.TEXT)
         )
     with pytest.raises(RuleViolated):
-        await service.add_lesson(teacher, course.id, module.id, LessonDraft("x", LessonKind.TEXT))
+        await outline.add_lesson(teacher, course.id, module.id, LessonDraft("x", LessonKind.TEXT))
 
 
-async def test_files_are_checked_for_their_purpose(service, files, teacher):
+async def test_a_course_points_only_at_its_staffs_files_of_the_right_purpose(
+    service, outline, app, teacher
+):
     course = await service.create_course(teacher, CourseDraft("With files"))
-    _, module = await service.add_module(teacher, course.id, "M")
-    lesson = await service.add_lesson(
-        teacher, course.id, module.id, LessonDraft("Clip", LessonKind.VIDEO, file_id="f1")
+    _, module = await outline.add_module(teacher, course.id, "M")
+    clip = await a_stored_file(app, teacher, FilePurpose.LESSON_MATERIAL, course.id, "video/mp4")
+    cover = await a_stored_file(app, teacher, FilePurpose.COURSE_COVER, course.id)
+    lesson = await outline.add_lesson(
+        teacher, course.id, module.id, LessonDraft("Clip", LessonKind.VIDEO, file_id=clip.id)
     )
-    await service.edit_course(teacher, course.id, CourseChanges(cover_file_id="img"))
-    assert files.asked == [
-        ("f1", teacher.id, course.id, "lesson_material"),
-        ("img", teacher.id, course.id, "course_cover"),
-    ]
-    assert lesson.file_id == "f1"
-    with pytest.raises(RuleViolated):
-        await service.add_lesson(
-            teacher, course.id, module.id, LessonDraft("Text", LessonKind.TEXT, file_id="f1")
-        )
+    edited = await service.edit_course(teacher, course.id, CourseChanges(cover_file_id=cover.id))
+    assert (lesson.file_id, edited.cover_file_id) == (clip.id, cover.id)
+    elsewhere = await service.create_course(teacher, CourseDraft("Elsewhere"))
+    colleague = await a_member(app, Role.INSTRUCTOR)
+    theirs = await a_stored_file(app, colleague, FilePurpose.LESSON_MATERIAL, course.id)
+    not_material = [cover.id, theirs.id, "no-such-file"]  # a cover; another's; none at all
+    for file_id in not_material:
+        with pytest.raises(RuleViolated):
+            await outline.add_lesson(
+                teacher, course.id, module.id, LessonDraft("L", LessonKind.VIDEO, file_id=file_id)
+            )
+    for file_id in (clip.id, "no-such-file"):  # lesson material is no cover
+        with pytest.raises(RuleViolated):
+            await service.edit_course(teacher, course.id, CourseChanges(cover_file_id=file_id))
+    with pytest.raises(RuleViolated):  # uploaded for another course
+        await service.edit_course(teacher, elsewhere.id, CourseChanges(cover_file_id=cover.id))
 
 
-async def test_transitions_are_idempotent_and_checked(service, teacher):
+async def test_every_course_route_takes_the_slug_as_well_as_the_id(service, outline, teacher):
+    course = await service.create_course(teacher, CourseDraft("Known by its slug"))
+    _, module = await outline.add_module(teacher, course.slug, "By slug")
+    edited = await service.edit_course(teacher, course.slug, CourseChanges(summary="via slug"))
+    await outline.add_lesson(teacher, course.slug, module.id, LessonDraft("L", LessonKind.TEXT))
+    published = await service.publish(teacher, course.slug)
+    assert edited.id == published.id == course.id and published.lesson_count == 1
+
+
+async def test_transitions_are_idempotent_and_checked(service, teacher, outline):
     course = await service.create_course(teacher, CourseDraft("Life"))
-    _, module = await service.add_module(teacher, course.id, "M")
-    await service.add_lesson(teacher, course.id, module.id, LessonDraft("L", LessonKind.TEXT))
+    _, module = await outline.add_module(teacher, course.id, "M")
+    await outline.add_lesson(teacher, course.id, module.id, LessonDraft("L", LessonKind.TEXT))
     published = await service.publish(teacher, course.id)
     again = await service.publish(teacher, course.id)
     assert again.version == published.version and again.published_at == published.published_at
@@ -184,7 +162,7 @@ async def test_transitions_are_idempotent_and_checked(service, teacher):
         await service.unpublish(teacher, course.id)
 
 
-async def test_strangers_learn_nothing_about_drafts(service, users, teacher):
+async def test_strangers_learn_nothing_about_drafts(service, teacher, outline, app):
     course = await service.create_course(teacher, CourseDraft("Secret"))
     stranger = a_user(Role.INSTRUCTOR)
     with pytest.raises(NotFound):
@@ -192,18 +170,19 @@ async def test_strangers_learn_nothing_about_drafts(service, users, teacher):
     with pytest.raises(NotFound):
         await service.publish(stranger, course.id)
     with pytest.raises(NotFound):
-        await service.add_module(stranger, course.id, "x")
-    page = await service.browse(stranger, CatalogFilter(mine=True), limit=10, cursor=None)
+        await outline.add_module(stranger, course.id, "x")
+    page = await app.catalog.browse(stranger, CatalogFilter(mine=True), limit=10, cursor=None)
     assert page.items == []
     student = a_user()
     with pytest.raises(PermissionDenied):
         await service.create_course(student, CourseDraft("Nope"))
 
 
-async def test_an_edit_without_if_match_applies_over_a_concurrent_save(service, repos, teacher):
+async def test_an_edit_without_if_match_applies_over_a_concurrent_save(service, courses, teacher):
     course = await service.create_course(teacher, CourseDraft("Shared"))
-    courses, _, _ = repos
-    colleague_saves_first(courses, lambda c: c.edit(c.updated_at, summary_text="by a colleague"))
+    colleague_saves_first(
+        courses, lambda c: c.edit(c.updated_at, CourseChanges(summary="by a colleague"))
+    )
     edited = await service.edit_course(teacher, course.id, CourseChanges(title="Mine"))
     assert (edited.title, edited.summary) == ("Mine", "by a colleague")
     with pytest.raises(StaleVersion):

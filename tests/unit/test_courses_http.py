@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ocp.domain.users import Role
-from tests.support import signed_up
+from tests.builders import enrolled_in, signed_up
 
 API = "/api/v1/courses"
 
@@ -241,7 +241,7 @@ async def test_only_a_draft_without_enrollments_is_deleted(client, container, te
     assert response.status_code == 409
     enrolled = await a_published(client, teacher, "Has students")
     student = await signed_up(client, container)
-    container.enrollments().enroll(enrolled["id"], student.id)
+    await enrolled_in(container, student, enrolled["id"])
     await client.post(f"{API}/{enrolled['id']}/unpublish", headers=teacher.auth)
     response = await client.delete(f"{API}/{enrolled['id']}", headers=teacher.auth)
     assert response.status_code == 409
@@ -405,7 +405,7 @@ async def test_lesson_access_follows_staff_enrollment_and_preview(client, contai
     assert response.status_code == 200 and response.json()["body_markdown"] == "# Hello"
     assert (await client.get(lesson(full["id"]))).status_code == 404
     assert (await client.get(lesson(full["id"]), headers=student.auth)).status_code == 404
-    container.enrollments().enroll(course["id"], student.id)
+    await enrolled_in(container, student, course["id"])
     assert (await client.get(lesson(full["id"]), headers=student.auth)).status_code == 200
     await client.post(f"{API}/{course['id']}/archive", headers=teacher.auth)
     assert (await client.get(lesson(full["id"]), headers=student.auth)).status_code == 404

@@ -9,10 +9,11 @@ import io
 
 from dependency_injector import providers
 
-from ocp.adapters.memory.learning import InMemoryCourseCounters, InMemorySubmissionRepository
-from ocp.application.learning import assignments as assignments_module
+from ocp.adapters.memory.courses import InMemoryCourseRepository
+from ocp.adapters.memory.learning import InMemorySubmissionRepository
+from ocp.application.learning import grades as grades_module
 from ocp.domain.users import Role
-from tests.support import signed_up
+from tests.builders import signed_up
 from tests.unit.test_learning_http import (
     a_course,
     a_teacher,
@@ -23,19 +24,19 @@ from tests.unit.test_learning_http import (
 )
 
 
-class RoundTripCounters(InMemoryCourseCounters):
-    """Counters that give the event loop a turn around each change, as a database round trip
-    does: concurrent requests interleave between the steps of an enrollment."""
+class RoundTripCounters(InMemoryCourseRepository):
+    """Courses whose counters give the event loop a turn around each change, as a database
+    round trip does: concurrent requests interleave between the steps of an enrollment."""
 
-    async def take_seats(self, course, count):
+    async def take_seats(self, course_id, count):
         await asyncio.sleep(0)
-        taken = await super().take_seats(course, count)
+        taken = await super().take_seats(course_id, count)
         await asyncio.sleep(0)
         return taken
 
-    async def give_back_seats(self, course, count):
+    async def give_back_seats(self, course_id, count):
         await asyncio.sleep(0)
-        await super().give_back_seats(course, count)
+        await super().give_back_seats(course_id, count)
         await asyncio.sleep(0)
 
 
@@ -66,12 +67,12 @@ async def one_student_floods_while_others_enroll(client, container) -> None:
 
 
 async def test_a_student_flooding_enrollments_holds_one_seat_and_others_get_in(client, container):
-    container.course_counters.override(providers.Object(RoundTripCounters(container.courses())))
+    container.courses.override(providers.Object(RoundTripCounters()))
     await one_student_floods_while_others_enroll(client, container)
 
 
 async def test_a_refused_enrollment_leaves_no_enrollment_behind(client, container):
-    container.course_counters.override(providers.Object(RoundTripCounters(container.courses())))
+    container.courses.override(providers.Object(RoundTripCounters()))
     teacher = await a_teacher(client, container)
     course = await a_course(client, teacher, capacity=1)
     students = [await signed_up(client, container) for _ in range(6)]
@@ -184,7 +185,7 @@ async def test_the_gradebook_csv_is_the_whole_book_streamed_page_by_page(
     client, container, monkeypatch
 ):
     # Small export pages, so five students take three pages and two page boundaries.
-    monkeypatch.setattr(assignments_module, "_EXPORT_PAGE", 2)
+    monkeypatch.setattr(grades_module, "_EXPORT_PAGE", 2)
     teacher, course, people, _ = await a_graded_course(client, container)
     sheet = await client.get(url(course, "/gradebook?format=csv&limit=1"), headers=teacher.auth)
     assert sheet.status_code == 200

@@ -1,21 +1,13 @@
-"""The file contracts on the in-memory adapters and on the local disk store."""
+"""The file store contract on the in-memory and the local disk store (the file records' contracts
+run with every other collection's in `test_store_contracts.py`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from ocp.adapters.memory.files import (
-    InMemoryFileRepository,
-    InMemoryFileStore,
-    InMemoryUploadSessionRepository,
-)
+from ocp.adapters.memory.files import InMemoryFileStore
 from ocp.adapters.storage.disk import DiskFileStore
-from tests.contracts.files import (
-    FileRepositoryContract,
-    FileStoreContract,
-    UploadSessionRepositoryContract,
-    chunks_of,
-)
+from tests.contracts.files import FileStoreContract, chunks_of
 
 
 class TestInMemoryFileStore(FileStoreContract):
@@ -34,18 +26,6 @@ class TestDiskFileStore(FileStoreContract):
         paths = [p for p in (tmp_path / "files").rglob("*") if p.is_file()]
         assert [p.name for p in paths] == ["f123"]
         assert paths[0].parent.parent.parent.name == "objects"  # objects/aa/bb/<key>
-
-
-class TestInMemoryFileRepository(FileRepositoryContract):
-    @pytest.fixture
-    def files(self):
-        return InMemoryFileRepository()
-
-
-class TestInMemoryUploadSessions(UploadSessionRepositoryContract):
-    @pytest.fixture
-    def uploads(self):
-        return InMemoryUploadSessionRepository()
 
 
 async def test_a_disk_failure_is_a_dependency_unavailable_and_leaves_no_draft(

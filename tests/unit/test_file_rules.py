@@ -4,31 +4,20 @@
 from __future__ import annotations
 
 import zipfile
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 import pytest
 
-from ocp.adapters.memory.files import (
-    InMemoryFileRepository,
-    InMemoryFileStore,
-    InMemoryUploadSessionRepository,
-)
 from ocp.adapters.sniff import MagicNumberSniffer
-from ocp.adapters.system import TimeOrderedIds
-from ocp.application.files import (
-    FilePolicy,
-    FileService,
-    NewFile,
-    OwnAvatarFiles,
-    OwnCourseFiles,
-)
-from ocp.domain.errors import RangeNotSatisfiable, RuleViolated, UnsupportedContent
-from ocp.domain.files import FilePurpose, check_content_type, sanitize_filename
-from ocp.domain.users import Role
+from ocp.application.files import DirectUploadRequest
+from ocp.domain.errors import NotFound, RuleViolated, UnsupportedContent
+from ocp.domain.files import FilePurpose, StoredFile, check_content_type, sanitize_filename
+from ocp.entrypoints.http.problems import RangeNotSatisfiable
 from ocp.entrypoints.http.routers.files import parse_range
+from tests.builders import PDF, a_user, png_bytes, use_cases
 from tests.contracts.files import chunks_of
-from tests.support import a_user, png_bytes
 
 sniff = MagicNumberSniffer().sniff
 
@@ -172,120 +161,123 @@ def test_unsatisfiable_ranges(header):
 # --- use cases -----------------------------------------------------------------------------
 
 
-class StepClock:
-    def __init__(self) -> None:
-        self.at = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.at
-
-
 @pytest.fixture
-def parts():
-    return {
-        "files": InMemoryFileRepository(),
-        "uploads": InMemoryUploadSessionRepository(),
-        "store": InMemoryFileStore(),
-        "clock": StepClock(),
-    }
-
-
-@pytest.fixture
-def service(parts):
-    return FileService(
-        files=parts["files"],
-        uploads=parts["uploads"],
-        store=parts["store"],
-        sniffer=MagicNumberSniffer(),
-        clock=parts["clock"],
-        ids=TimeOrderedIds(),
-        policy=FilePolicy(max_upload_bytes=10_000, direct_upload_ttl_s=600, gc_grace_s=60),
+def app(tmp_path):
+    return use_cases(
+        tmp_path, max_upload_bytes=10_000, direct_upload_ttl_s=600, files_gc_grace_s=60
     )
+
+
+@pytest.fixture
+def store(app):
+    return app.container.file_store()
 
 
 PNG = png_bytes(b"\x00" * 100)
 
 
-async def test_gc_removes_only_old_objects_nothing_points_to(service, parts):
+def form(content: bytes, *, fail_after_file: bool = False, **fields: str):
+    """A multipart form as `UploadService.upload` reads it: the file part, then the fields."""
+
+    async def read(on_file):
+        await on_file(chunks_of(content), fields.pop("filename", "a.png"))
+        if fail_after_file:
+            raise RuleViolated("is not a field of this form", field="extra")
+        return fields
+
+    return read
+
+
+async def test_gc_removes_only_old_objects_nothing_points_to(app, store):
     user = a_user()
-    store, clock = parts["store"], parts["clock"]
-    kept = await service.record(
-        user, await service.receive(user, chunks_of(PNG)), NewFile("a.png", "avatar")
-    )
+    kept = await app.uploads.upload(user, form(PNG, purpose="avatar"))
     await store.write("orphan", chunks_of(b"left behind"), max_bytes=100)
     await store.write("fresh-orphan", chunks_of(b"being recorded"), max_bytes=100)
     for key in (kept.storage_key, "orphan"):
-        store.age(key, clock.now() - timedelta(hours=2))
-    store.age("fresh-orphan", clock.now())
-    report = await service.collect_garbage(batch=1)
+        store.age(key, app.clock.now() - timedelta(hours=2))
+    store.age("fresh-orphan", app.clock.now())
+    report = await app.files.collect_garbage(batch=1)
     assert report.objects_removed == 1
     assert {i.key async for i in store.list_objects()} == {kept.storage_key, "fresh-orphan"}
 
 
-async def test_gc_forgets_expired_uploads_and_then_their_objects(service, parts):
+async def test_gc_forgets_expired_uploads_and_then_their_objects(app, store):
     user = a_user()
-    clock, store = parts["clock"], parts["store"]
-    from ocp.application.files import DirectUploadRequest
-
-    ticket = await service.start_direct_upload(
+    ticket = await app.direct_uploads.start_direct_upload(
         user, DirectUploadRequest("a.png", len(PNG), "image/png", "avatar")
     )
-    await service.receive_direct(ticket.session.id, ticket.token, chunks_of(PNG))
-    store.age(ticket.session.storage_key, clock.now())
-    assert (await service.collect_garbage()).objects_removed == 0  # a live upload's object
-    clock.at += timedelta(hours=1)  # the upload expired and its object is past the grace
-    report = await service.collect_garbage()
+    await app.direct_uploads.receive_direct(ticket.session.id, ticket.token, chunks_of(PNG))
+    store.age(ticket.session.storage_key, app.clock.now())
+    assert (await app.files.collect_garbage()).objects_removed == 0  # a live upload's object
+    app.clock.advance(3600)  # the upload expired and its object is past the grace
+    report = await app.files.collect_garbage()
     assert (report.sessions_removed, report.objects_removed) == (1, 1)
-    assert await parts["uploads"].get(ticket.session.id) is None
+    assert await app.stores.upload_sessions.get(ticket.session.id) is None
     assert [i async for i in store.list_objects()] == []
 
 
-async def test_an_expired_direct_upload_takes_no_bytes(service, parts):
+async def test_an_expired_direct_upload_takes_no_bytes(app):
     user = a_user()
-    from ocp.application.files import DirectUploadRequest
-    from ocp.domain.errors import NotFound
-
-    ticket = await service.start_direct_upload(
+    ticket = await app.direct_uploads.start_direct_upload(
         user, DirectUploadRequest("a.png", len(PNG), "image/png", "avatar")
     )
-    parts["clock"].at += timedelta(seconds=601)
+    app.clock.advance(601)
     with pytest.raises(NotFound):
-        await service.receive_direct(ticket.session.id, ticket.token, chunks_of(PNG))
+        await app.direct_uploads.receive_direct(ticket.session.id, ticket.token, chunks_of(PNG))
 
 
-async def test_a_refused_record_removes_the_received_content(service, parts):
+async def test_a_refused_upload_leaves_no_content_behind(app, store):
     user = a_user()
-    received = await service.receive(user, chunks_of(b"just text"))
     with pytest.raises(UnsupportedContent):
-        await service.record(user, received, NewFile("a.png", "avatar"))
+        await app.uploads.upload(user, form(b"just text", purpose="avatar"))
     with pytest.raises(RuleViolated):
-        await service.record(
-            user, await service.receive(user, chunks_of(PNG)), NewFile("a.png", "nope")
-        )
-    assert [i async for i in parts["store"].list_objects()] == []
+        await app.uploads.upload(user, form(PNG, purpose="nope"))
+    with pytest.raises(RuleViolated):
+        await app.uploads.upload(user, form(PNG))  # no purpose
+    with pytest.raises(RuleViolated):  # a part after the file is refused: the file goes too
+        await app.uploads.upload(user, form(PNG, purpose="avatar", fail_after_file=True))
+    with pytest.raises(RuleViolated):  # a course of which the uploader is not staff
+        await app.uploads.upload(user, form(PDF, purpose="lesson_material", course_id="c1"))
+    assert [i async for i in store.list_objects()] == []
+    assert (await app.files.list_files(user)).items == []
 
 
-async def test_avatar_and_course_attachment_checks(service, parts):
-    owner, other = a_user(), a_user()
-    admin = a_user(Role.ADMIN)
-    avatar = await service.record(
-        owner, await service.receive(owner, chunks_of(PNG)), NewFile("a.png", "avatar")
+async def test_a_client_gone_mid_upload_leaves_no_content_behind(app, store):
+    user = a_user()
+
+    async def vanishing(on_file):
+        async def chunks():
+            yield PNG[:50]
+            raise ConnectionResetError("the client went away")
+
+        await on_file(chunks(), "a.png")
+        return {"purpose": "avatar"}
+
+    with pytest.raises(ConnectionResetError):
+        await app.uploads.upload(user, vanishing)
+    assert [i async for i in store.list_objects()] == []
+
+
+def test_a_file_is_attachable_only_by_its_owner_for_its_purpose_and_course():
+    cover = StoredFile(
+        id="f1",
+        owner_id="u1",
+        purpose=FilePurpose.COURSE_COVER,
+        filename="c.png",
+        content_type="image/png",
+        size=1,
+        sha256="0" * 64,
+        storage_key="f1",
+        created_at=datetime(2026, 1, 31, tzinfo=UTC),
+        course_id="c1",
     )
-    cover = await service.record(
-        admin,
-        await service.receive(admin, chunks_of(PNG)),
-        NewFile("c.png", "course_cover", "c1"),
-    )
-    avatars = OwnAvatarFiles(parts["files"])
-    assert await avatars.is_usable_avatar(owner.id, avatar.id)
-    assert not await avatars.is_usable_avatar(other.id, avatar.id)
-    assert not await avatars.is_usable_avatar(admin.id, cover.id)
-    assert not await avatars.is_usable_avatar(owner.id, "missing")
-    attach = OwnCourseFiles(parts["files"])
-    assert await attach.is_attachable(cover.id, admin.id, "c1", "course_cover")
-    assert not await attach.is_attachable(cover.id, admin.id, "c2", "course_cover")
-    assert not await attach.is_attachable(cover.id, admin.id, "c1", "lesson_material")
-    assert not await attach.is_attachable(cover.id, owner.id, "c1", "course_cover")
+    assert cover.attachable_by("u1", FilePurpose.COURSE_COVER, "c1")
+    assert not cover.attachable_by("u1", FilePurpose.COURSE_COVER, "c2")
+    assert not cover.attachable_by("u1", FilePurpose.LESSON_MATERIAL, "c1")
+    assert not cover.attachable_by("u2", FilePurpose.COURSE_COVER, "c1")
+    avatar = replace(cover, purpose=FilePurpose.AVATAR, course_id=None)
+    assert avatar.attachable_by("u1", FilePurpose.AVATAR)
+    assert not avatar.attachable_by("u2", FilePurpose.AVATAR)
 
 
 @pytest.mark.parametrize(

@@ -9,100 +9,29 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dependency_injector import providers
 
-from ocp.application.ports.files import CourseRelation
 from ocp.container import Container
 from ocp.domain.users import Role
 from ocp.entrypoints.http.app import create_app
-from tests.support import app_client, course_body, png_bytes, signed_up
-from tests.support import test_settings as settings_for
+from tests.builders import (
+    FORM,
+    PDF,
+    PNG,
+    a_course_of,
+    a_lesson_in,
+    actor_of,
+    app_client,
+    course_body,
+    enrolled_in,
+    file_part,
+    multipart,
+    published,
+    signed_up,
+    upload,
+)
+from tests.builders import test_settings as settings_for
 
-PNG = png_bytes(bytes(range(200)))
-PDF = b"%PDF-1.7\n" + b"x" * 500 + b"\n%%EOF\n"
 TEXT = "Hello, wörld\n".encode() * 20
-BOUNDARY = "ocp-test-boundary-7MA4YWxkTrZu0gW"
-
-
-def multipart(*parts: tuple[str, bytes, dict[str, str] | None]) -> bytes:
-    """A multipart body from (name, value, extra disposition params) in the given order;
-    a part with a `filename` param is a file part."""
-    out = bytearray()
-    for name, value, params in parts:
-        disposition = f'form-data; name="{name}"'
-        for key, raw in (params or {}).items():
-            if key == "type":
-                continue
-            disposition += f'; {key}="{raw}"'
-        out += f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n".encode()
-        if params and "filename" in params:
-            out += b"Content-Type: " + params.get("type", "application/octet-stream").encode()
-            out += b"\r\n"
-        out += b"\r\n" + value + b"\r\n"
-    out += f"--{BOUNDARY}--\r\n".encode()
-    return bytes(out)
-
-
-def file_part(data: bytes, filename: str = "a.bin", declared: str = "application/octet-stream"):
-    return ("file", data, {"filename": filename, "type": declared})
-
-
-FORM = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
-
-
-class FakeCourses:
-    """Course relations set by the test; `previews` are files of preview lessons."""
-
-    def __init__(self) -> None:
-        self.relations: dict[tuple[str, str | None], CourseRelation] = {}
-        self.published: set[str] = set()
-        self.previews: set[str] = set()
-
-    async def relation(self, course_id, user):
-        found = self.relations.get((course_id, user.id if user else None))
-        if found is not None:
-            return found
-        if user is not None and user.is_admin:
-            return CourseRelation.STAFF
-        return CourseRelation.VISITOR if course_id in self.published else CourseRelation.NONE
-
-    async def is_preview_material(self, course_id, file_id):
-        return file_id in self.previews
-
-    async def in_use_by(self, file):
-        return None
-
-
-class FakeUsage:
-    def __init__(self) -> None:
-        self.used: set[str] = set()
-
-    async def in_use_by(self, file):
-        return "a lesson" if file.id in self.used else None
-
-
-@pytest.fixture
-def courses(container: Container) -> FakeCourses:
-    fake = FakeCourses()
-    container.file_course_access.override(providers.Object(fake))
-    return fake
-
-
-@pytest.fixture
-def usage(container: Container) -> FakeUsage:
-    fake = FakeUsage()
-    container.file_usage.override(providers.Object(fake))
-    return fake
-
-
-async def upload(client, account, data, purpose="lesson_material", course_id=None, **kw):
-    parts = [file_part(data, kw.get("filename", "a.bin"), kw.get("declared", "x/y"))]
-    parts.append(("purpose", purpose.encode(), None))
-    if course_id:
-        parts.append(("course_id", course_id.encode(), None))
-    return await client.post(
-        "/api/v1/files", content=multipart(*parts), headers={**FORM, **account.auth}
-    )
 
 
 async def stored_keys(container: Container) -> set[str]:
@@ -127,15 +56,17 @@ async def test_an_upload_answers_with_its_metadata_and_the_sniffed_type(client, 
     assert await stored_keys(container) == {body["id"]}
 
 
-async def test_fields_may_come_before_the_file(client, container, courses):
+async def test_fields_may_come_before_the_file(client, container):
     me = await signed_up(client, container, Role.INSTRUCTOR)
-    courses.relations[("c1", me.id)] = CourseRelation.STAFF
+    course_id = await a_course_of(container, me)
     body = multipart(
-        ("course_id", b"c1", None), ("purpose", b"lesson_material", None), file_part(PDF)
+        ("course_id", course_id.encode(), None),
+        ("purpose", b"lesson_material", None),
+        file_part(PDF),
     )
     response = await client.post("/api/v1/files", content=body, headers={**FORM, **me.auth})
     assert response.status_code == 201, response.text
-    assert response.json()["course_id"] == "c1"
+    assert response.json()["course_id"] == course_id
     assert response.json()["content_type"] == "application/pdf"
 
 
@@ -196,15 +127,20 @@ async def test_a_bad_form_is_refused_and_leaves_nothing(client, container, parts
     assert await stored_keys(container) == set()
 
 
-async def test_course_files_need_a_course_where_the_uploader_belongs(client, container, courses):
+async def test_course_files_need_a_course_where_the_uploader_belongs(client, container):
     me = await signed_up(client, container)
-    refused = await upload(client, me, PDF, "lesson_material", "c1")
+    teacher = await signed_up(client, container, Role.INSTRUCTOR)
+    course_id = await a_course_of(container, teacher)
+    refused = await upload(client, me, PDF, "lesson_material", course_id)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["loc"] == ["body", "course_id"]
-    courses.relations[("c1", me.id)] = CourseRelation.STUDENT
-    assert (await upload(client, me, PDF, "lesson_material", "c1")).status_code == 422
-    assert (await upload(client, me, PDF, "submission", "c1")).status_code == 201
-    assert (await upload(client, me, b"\x00\x01binary", "submission", "c1")).status_code == 415
+    assert (await upload(client, me, PDF, "submission", course_id)).status_code == 422
+    await published(container, teacher, course_id)
+    await enrolled_in(container, me, course_id)
+    assert (await upload(client, me, PDF, "lesson_material", course_id)).status_code == 422
+    assert (await upload(client, me, PDF, "submission", course_id)).status_code == 201
+    assert (await upload(client, me, b"\x00\x01binary", "submission", course_id)).status_code == 415
+    assert (await upload(client, me, PDF, "submission", "no-such-course")).status_code == 422
 
 
 async def test_a_body_that_is_not_multipart_is_refused(client, container):
@@ -317,11 +253,11 @@ async def test_a_client_gone_mid_upload_leaves_no_record_and_no_object(tmp_path,
 
 
 @pytest.fixture
-async def material(client, container, courses):
+async def material(client, container):
     teacher = await signed_up(client, container, Role.INSTRUCTOR)
-    courses.relations[("c1", teacher.id)] = CourseRelation.STAFF
+    course_id = await a_course_of(container, teacher)
     data = (b"PK\x03\x04" + bytes(range(256)) * 4)[:1024]  # a ZIP archive
-    response = await upload(client, teacher, data, "lesson_material", "c1", filename="n.bin")
+    response = await upload(client, teacher, data, "lesson_material", course_id, filename="n.bin")
     assert response.status_code == 201
     return teacher, response.json(), data
 
@@ -438,44 +374,47 @@ async def test_a_unicode_filename_gets_an_rfc6266_disposition(client, container)
     assert 'filename="Resume _final_ .pdf"' in disposition
 
 
-async def test_who_may_read_follows_from_the_purpose(client, container, courses, material):
+async def test_who_may_read_follows_from_the_purpose(client, container, material):
     teacher, file, _ = material
     student = await signed_up(client, container)
     stranger = await signed_up(client, container)
-    courses.published.add("c1")
-    courses.relations[("c1", student.id)] = CourseRelation.STUDENT
+    await published(container, teacher, file["course_id"])
+    await enrolled_in(container, student, file["course_id"])
     url = f"/api/v1/files/{file['id']}"
     assert (await client.get(url, headers=student.auth)).status_code == 200
     assert (await client.get(url + "/content", headers=student.auth)).status_code == 200
     assert (await client.get(url, headers=stranger.auth)).status_code == 404
     assert (await client.get(url + "/content")).status_code == 404
-    courses.previews.add(file["id"])  # now a preview lesson of the published course uses it
+    # Now a preview lesson of the published course uses it: anyone may read it.
+    await a_lesson_in(container, teacher, file["course_id"], file["id"], preview=True)
     assert (await client.get(url + "/content")).status_code == 200
 
 
-async def test_another_users_private_file_is_not_found(client, container, courses):
+async def test_another_users_private_file_is_not_found(client, container):
     owner, other = await signed_up(client, container), await signed_up(client, container)
-    courses.relations[("c1", owner.id)] = CourseRelation.STUDENT
-    courses.relations[("c1", other.id)] = CourseRelation.STUDENT
-    file = (await upload(client, owner, PDF, "submission", "c1")).json()
+    teacher = await signed_up(client, container, Role.INSTRUCTOR)
+    course_id = await a_course_of(container, teacher)
+    await published(container, teacher, course_id)
+    for student in (owner, other):
+        await enrolled_in(container, student, course_id)
+    file = (await upload(client, owner, PDF, "submission", course_id)).json()
     for path in ("", "/content"):
         response = await client.get(f"/api/v1/files/{file['id']}{path}", headers=other.auth)
         assert response.status_code == 404
         assert response.json()["detail"] == "no such file"
     missing = await client.get("/api/v1/files/doesnotexist", headers=other.auth)
     assert missing.json() == {**response.json(), "instance": "/api/v1/files/doesnotexist"}
-    staff = await signed_up(client, container, Role.INSTRUCTOR)
-    courses.relations[("c1", staff.id)] = CourseRelation.STAFF
-    assert (await client.get(f"/api/v1/files/{file['id']}", headers=staff.auth)).status_code == 200
+    url = f"/api/v1/files/{file['id']}"
+    assert (await client.get(url, headers=teacher.auth)).status_code == 200  # the staff
 
 
-async def test_covers_are_public_once_the_course_is_published(client, container, courses):
+async def test_covers_are_public_once_the_course_is_published(client, container):
     teacher = await signed_up(client, container, Role.INSTRUCTOR)
-    courses.relations[("c1", teacher.id)] = CourseRelation.STAFF
-    file = (await upload(client, teacher, PNG, "course_cover", "c1")).json()
+    course_id = await a_course_of(container, teacher)
+    file = (await upload(client, teacher, PNG, "course_cover", course_id)).json()
     url = f"/api/v1/files/{file['id']}/content"
     assert (await client.get(url)).status_code == 404
-    courses.published.add("c1")
+    await published(container, teacher, course_id)
     assert (await client.get(url)).status_code == 200
 
 
@@ -502,7 +441,7 @@ async def test_listing_shows_only_the_callers_files_page_by_page(client, contain
     )
 
 
-async def test_an_avatar_must_be_ones_own_avatar_file(client, container, courses):
+async def test_an_avatar_must_be_ones_own_avatar_file(client, container):
     me, other = await signed_up(client, container), await signed_up(client, container)
     mine = (await upload(client, me, PNG, "avatar")).json()["id"]
     theirs = (await upload(client, other, PNG, "avatar")).json()["id"]
@@ -514,25 +453,38 @@ async def test_an_avatar_must_be_ones_own_avatar_file(client, container, courses
     assert refused.status_code == 422
 
 
-async def test_the_owner_deletes_a_file_and_its_content(client, container, usage):
+async def test_the_owner_deletes_a_file_and_its_content(client, container):
     me, other = await signed_up(client, container), await signed_up(client, container)
     file = (await upload(client, me, PNG, "avatar")).json()
     assert (
         await client.delete(f"/api/v1/files/{file['id']}", headers=other.auth)
     ).status_code == 403
-    usage.used.add(file["id"])
-    assert (await client.delete(f"/api/v1/files/{file['id']}", headers=me.auth)).status_code == 409
-    usage.used.clear()
     assert (await client.delete(f"/api/v1/files/{file['id']}", headers=me.auth)).status_code == 204
     assert (await client.get(f"/api/v1/files/{file['id']}", headers=me.auth)).status_code == 404
     assert await stored_keys(container) == set()
 
 
-async def test_an_admin_may_delete_anyones_file(client, container, courses):
+async def test_a_file_a_lesson_uses_stays_until_the_lesson_goes(client, container):
+    teacher = await signed_up(client, container, Role.INSTRUCTOR)
+    course_id = await a_course_of(container, teacher)
+    file = (await upload(client, teacher, PDF, "lesson_material", course_id)).json()
+    lesson_id = await a_lesson_in(container, teacher, course_id, file["id"])
+    url = f"/api/v1/files/{file['id']}"
+    refused = await client.delete(url, headers=teacher.auth)
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == "a lesson still uses this file"
+    await container.outline_service().delete_lesson(await actor_of(container, teacher), lesson_id)
+    assert (await client.delete(url, headers=teacher.auth)).status_code == 204
+
+
+async def test_an_admin_may_delete_anyones_file(client, container):
     owner = await signed_up(client, container)
-    courses.relations[("c1", owner.id)] = CourseRelation.STUDENT
+    teacher = await signed_up(client, container, Role.INSTRUCTOR)
+    course_id = await a_course_of(container, teacher)
+    await published(container, teacher, course_id)
+    await enrolled_in(container, owner, course_id)
     admin = await signed_up(client, container, Role.ADMIN)
-    file = (await upload(client, owner, PDF, "submission", "c1")).json()
+    file = (await upload(client, owner, PDF, "submission", course_id)).json()
     stranger = await signed_up(client, container)
     url = f"/api/v1/files/{file['id']}"
     assert (await client.delete(url, headers=stranger.auth)).status_code == 404
@@ -663,7 +615,7 @@ async def test_the_file_store_is_part_of_readiness(client):
 
 async def test_the_direct_upload_url_never_comes_from_the_host_header(tmp_path):
     from ocp.container import Container
-    from tests.support import app_client, test_settings
+    from tests.builders import app_client, test_settings
 
     settings = test_settings(tmp_path, public_base_url="https://api.example.org/")
     container = Container.for_settings(settings)

@@ -10,7 +10,7 @@ import pytest
 
 from ocp.container import Container
 from ocp.domain.users import Role
-from tests.support import JWT_SECRET, PASSWORD, app_client, login, signed_up, test_settings
+from tests.builders import JWT_SECRET, PASSWORD, app_client, login, signed_up, test_settings
 
 PROBLEM = "application/problem+json"
 
@@ -393,7 +393,7 @@ async def test_readiness_and_openapi(client):
 
 async def test_bootstrap_admin_from_settings(tmp_path):
     from ocp.container import Container
-    from tests.support import app_client, test_settings
+    from tests.builders import app_client, test_settings
 
     settings = test_settings(
         tmp_path, bootstrap_admin_email="root@example.com", bootstrap_admin_password="root password"
@@ -406,7 +406,7 @@ async def test_bootstrap_admin_from_settings(tmp_path):
 
 async def test_cors_allows_only_configured_origins(tmp_path):
     from ocp.container import Container
-    from tests.support import app_client, test_settings
+    from tests.builders import app_client, test_settings
 
     settings = test_settings(tmp_path, cors_origins="https://app.example.com")
     async with app_client(Container.for_settings(settings)) as http:
@@ -420,7 +420,7 @@ async def test_an_access_token_naming_another_users_session_is_refused(client, c
     """A token signed with our key whose sid is a live session of somebody else's."""
     import jwt as pyjwt
 
-    from tests.support import JWT_SECRET, signed_up
+    from tests.builders import JWT_SECRET, signed_up
 
     alice = await signed_up(client, container)
     bob = await signed_up(client, container)

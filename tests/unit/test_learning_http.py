@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from ocp.domain.users import Role
-from tests.support import Account, signed_up
+from tests.builders import Account, signed_up
 
 
 @dataclass
@@ -447,7 +447,7 @@ async def test_late_work_is_marked_or_refused(client, container):
 
 
 async def test_submissions_take_only_the_students_own_submission_files(client, container):
-    from tests.unit.test_files_http import PDF, upload
+    from tests.builders import PDF, upload
 
     teacher = await a_teacher(client, container)
     course = await a_course(client, teacher)

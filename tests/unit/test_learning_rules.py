@@ -7,11 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dependency_injector import providers
 
-from ocp.adapters.memory.files import InMemoryFileRepository
-from ocp.adapters.memory.learning import InMemoryCourseCounters, InMemoryEnrollmentRepository
+from ocp.adapters.memory.learning import InMemoryEnrollmentRepository
 from ocp.application.courses import CourseDraft, LessonDraft
 from ocp.application.learning import AssignmentDraft, SubmissionDraft
-from ocp.application.learning.assignments import SubmissionFiles
 from ocp.application.ports.common import DependencyUnavailable
 from ocp.domain.courses import LessonKind
 from ocp.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolated
@@ -26,8 +24,8 @@ from ocp.domain.learning import (
     spreadsheet_safe,
 )
 from ocp.domain.users import Role
+from tests.builders import a_user
 from tests.contracts.files import a_file
-from tests.support import a_user
 
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 
@@ -112,11 +110,11 @@ def test_the_average_rating_comes_from_the_exact_sum():
 async def a_published_course(container, capacity=None):
     teacher = a_user(Role.INSTRUCTOR)
     await container.users().add(teacher)
-    service = container.course_service()
-    course = await service.create_course(teacher, CourseDraft(title="Rules", capacity=capacity))
-    _, module = await service.add_module(teacher, course.id, "M")
-    await service.add_lesson(teacher, course.id, module.id, LessonDraft("L", LessonKind.TEXT))
-    await service.publish(teacher, course.id)
+    courses, outline = container.course_service(), container.outline_service()
+    course = await courses.create_course(teacher, CourseDraft(title="Rules", capacity=capacity))
+    _, module = await outline.add_module(teacher, course.id, "M")
+    await outline.add_lesson(teacher, course.id, module.id, LessonDraft("L", LessonKind.TEXT))
+    await courses.publish(teacher, course.id)
     return teacher, course
 
 
@@ -156,8 +154,12 @@ async def test_a_lesson_of_another_course_cannot_be_completed_through_this_one(c
     enrollments = container.enrollment_service()
     await enrollments.enroll(student, mine.id)
     with pytest.raises(PermissionDenied):  # the other course is public: 403, not 404
-        await enrollments.complete_lesson(student, await first_lesson_id(container, other))
-    assert (await enrollments.progress(student, mine.id)).completed_lesson_ids == []
+        await container.progress_service().complete_lesson(
+            student, await first_lesson_id(container, other)
+        )
+    assert (
+        await container.progress_service().progress(student, mine.id)
+    ).completed_lesson_ids == []
     assert not await container.enrollments().is_enrolled(other.id, student.id)
 
 
@@ -167,61 +169,82 @@ async def test_a_lesson_removed_from_the_outline_cannot_be_completed(container):
     enrollments = container.enrollment_service()
     await enrollments.enroll(student, course.id)
     lesson_id = await first_lesson_id(container, course)
-    await container.course_service().delete_lesson(teacher, lesson_id)
+    await container.outline_service().delete_lesson(teacher, lesson_id)
     with pytest.raises(NotFound):
-        await enrollments.complete_lesson(student, lesson_id)
-    assert (await enrollments.progress(student, course.id)).completed_lesson_ids == []
+        await container.progress_service().complete_lesson(student, lesson_id)
+    assert (
+        await container.progress_service().progress(student, course.id)
+    ).completed_lesson_ids == []
 
 
-class CountingFiles(InMemoryFileRepository):
+class Wrapping:
+    """Stands in for a store, passing through all that a test does not change."""
+
+    def __init__(self, wrapped) -> None:
+        self.wrapped = wrapped
+
+    def __getattr__(self, name):
+        return getattr(self.wrapped, name)
+
+
+class CountingFiles(Wrapping):
     """Counts the round trips a caller makes to the file records."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.reads = 0
+    reads = 0
 
     async def get(self, file_id):
         self.reads += 1
-        return await super().get(file_id)
+        return await self.wrapped.get(file_id)
 
     async def get_many(self, file_ids):
         self.reads += 1
-        return await super().get_many(file_ids)
+        return await self.wrapped.get_many(file_ids)
 
 
-async def test_submission_files_are_checked_in_one_read_whatever_their_number():
-    files = CountingFiles()
-    submission = {"purpose": FilePurpose.SUBMISSION, "course_id": "c1"}
-    await files.add(a_file("u1", 1, content_type="text/plain", **submission))
-    await files.add(a_file("u1", 2, **submission))
-    await files.add(a_file("u2", 3, **submission))  # another student's
-    await files.add(a_file("u1", 4, purpose=FilePurpose.SUBMISSION, course_id="c2"))
-    await files.add(a_file("u1", 5, course_id="c1"))  # lesson material
-    wanted = ["f0001", "f0002", "f0003", "f0004", "f0005", "missing"]
-    usable = await SubmissionFiles(files).submittable("u1", "c1", wanted)
-    assert usable == {"f0001": "text/plain", "f0002": "application/pdf"}
-    assert files.reads == 1
+async def test_submission_files_are_checked_in_one_read_whatever_their_number(container):
+    teacher, course = await a_published_course(container)
+    _, elsewhere = await a_published_course(container)
+    student, classmate = await a_student(container), await a_student(container)
+    for someone in (student, classmate):
+        await container.enrollment_service().enroll(someone, course.id)
+    files = CountingFiles(container.files())
+    container.files.override(providers.Object(files))
+    service = container.assignment_service()
+    draft = AssignmentDraft(title="Essay", max_files=10)
+    assignment = await service.create(teacher, course.id, draft)
+    mine = {"owner": student.id, "purpose": FilePurpose.SUBMISSION, "course_id": course.id}
+    for n in (1, 2, 3, 4):
+        await files.add(a_file(mine["owner"], n, purpose=mine["purpose"], course_id=course.id))
+    files.reads = 0
+    made = await service.submit(
+        student, assignment.id, SubmissionDraft(file_ids=("f0001", "f0002", "f0003", "f0004"))
+    )
+    assert made.file_ids == ["f0001", "f0002", "f0003", "f0004"] and files.reads == 1
+    await files.add(a_file(classmate.id, 5, purpose=FilePurpose.SUBMISSION, course_id=course.id))
+    await files.add(a_file(student.id, 6, purpose=FilePurpose.SUBMISSION, course_id=elsewhere.id))
+    await files.add(a_file(student.id, 7, course_id=course.id))  # lesson material
+    for wrong in ("f0005", "f0006", "f0007", "missing"):
+        with pytest.raises(RuleViolated):
+            await service.submit(student, assignment.id, SubmissionDraft(file_ids=("f0001", wrong)))
 
 
-class CountersFailingOnce(InMemoryCourseCounters):
+class CountersFailingOnce(Wrapping):
     """The rating update fails once, as a dropped database connection would."""
 
-    def __init__(self, courses) -> None:
-        super().__init__(courses)
-        self.failures_left = 1
+    failures_left = 1
 
-    async def add_rating(self, course, rating_delta, count_delta):
+    async def add_rating(self, course_id, rating_delta, count_delta):
         if self.failures_left:
             self.failures_left -= 1
             raise DependencyUnavailable("database")
-        await super().add_rating(course, rating_delta, count_delta)
+        await self.wrapped.add_rating(course_id, rating_delta, count_delta)
 
 
 async def test_a_review_whose_rating_was_not_counted_is_taken_back(container):
     _, course = await a_published_course(container)
     student = await a_student(container)
     await container.enrollment_service().enroll(student, course.id)
-    container.course_counters.override(providers.Object(CountersFailingOnce(container.courses())))
+    container.courses.override(providers.Object(CountersFailingOnce(container.courses())))
     reviews = container.review_service()
     with pytest.raises(DependencyUnavailable):
         await reviews.review(student, course.id, 4, "good")
@@ -244,7 +267,7 @@ async def test_resubmitting_makes_the_new_attempt_the_latest(container):
         await service.grade(teacher, first.id, 5, None)
     graded = await service.grade(teacher, second.id, 5, "fine")
     assert graded.points == 5
-    (grade,) = await service.my_grades(student, course.id)
+    (grade,) = await container.gradebook_service().my_grades(student, course.id)
     assert grade.submission is not None and grade.submission.id == second.id
 
 
@@ -259,30 +282,25 @@ async def test_a_student_outside_the_course_cannot_submit(container):
         await service.submit(teacher, assignment.id, SubmissionDraft(text="x"))
 
 
-class SeatCounting(InMemoryCourseCounters):
+class SeatCounting(Wrapping):
     """Counts seat writes; `meanwhile` runs just after a batch of seats is taken."""
 
-    def __init__(self, courses, meanwhile=None) -> None:
-        super().__init__(courses)
-        self.seat_writes = 0
-        self._meanwhile = meanwhile
+    seat_writes = 0
+    meanwhile = None
 
-    async def take_seat(self, course):
+    async def take_seats(self, course_id, count):
         self.seat_writes += 1
-        return await super().take_seat(course)
-
-    async def take_seats(self, course, count):
-        self.seat_writes += 1
-        taken = await super().take_seats(course, count)
-        if taken and self._meanwhile:
-            meanwhile, self._meanwhile = self._meanwhile, None
+        taken = await self.wrapped.take_seats(course_id, count)
+        if taken and count > 1 and self.meanwhile:
+            meanwhile, self.meanwhile = self.meanwhile, None
             await meanwhile()
         return taken
 
 
 def counting_seats(container, meanwhile=None) -> SeatCounting:
-    counters = SeatCounting(container.courses(), meanwhile)
-    container.course_counters.override(providers.Object(counters))
+    counters = SeatCounting(container.courses())
+    counters.meanwhile = meanwhile
+    container.courses.override(providers.Object(counters))
     return counters
 
 
@@ -332,9 +350,7 @@ class BatchFailingHalfway(InMemoryEnrollmentRepository):
 
 
 async def test_a_batch_that_fails_halfway_keeps_only_the_seats_of_those_enrolled(container):
-    container.enrollment_records.override(
-        providers.Object(BatchFailingHalfway(container.enrollments()))
-    )
+    container.enrollments.override(providers.Object(BatchFailingHalfway()))
     teacher, course = await a_published_course(container, capacity=10)
     students = [await a_student(container) for _ in range(3)]
     with pytest.raises(DependencyUnavailable):

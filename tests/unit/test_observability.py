@@ -10,16 +10,13 @@ import os
 import signal
 
 import pytest
-from dependency_injector import providers
 from prometheus_client.parser import text_string_to_metric_families
 
 from ocp.adapters.memory.identity import InMemoryUserRepository
-from ocp.adapters.mongo.identity import MongoUserRepository
 from ocp.adapters.observability.timing import Timed
 from ocp.container import Container
-from ocp.container.lifecycle import instrument, mongo_index_owners
 from ocp.entrypoints.http.observability import JsonFormatter
-from tests.support import PASSWORD, app_client, signed_up, test_settings
+from tests.builders import PASSWORD, app_client, signed_up, test_settings
 
 
 async def scrape(client) -> dict[tuple[str, frozenset], float]:
@@ -172,32 +169,16 @@ async def test_hsts_follows_its_setting_and_production(tmp_path):
         assert ("strict-transport-security" in response.headers) is expected, overrides
 
 
-class _WithOneMoreRepository(Container):
-    """A repository added to the container and nowhere else."""
-
-    more_users = providers.Selector(
-        Container.database_kind,
-        memory=providers.Singleton(InMemoryUserRepository),
-        mongo=providers.Singleton(MongoUserRepository, Container.mongo_database),
-    )
-
-
-def test_every_mongo_repository_creates_its_indexes_and_is_timed(tmp_path):
+def test_every_mongo_store_is_timed_and_declares_its_indexes(tmp_path):
     settings = test_settings(tmp_path, database="mongo", mongodb_uri="mongodb://127.0.0.1:9")
-    container = _WithOneMoreRepository.for_settings(settings)  # the client connects lazily
-    instrument(container)
-    owners = {id(owner) for owner in mongo_index_owners(container)}
-    repositories = [
-        name
-        for name, provider in container.providers.items()
-        if isinstance(provider, providers.Selector)
-        and hasattr(getattr(provider.providers.get("mongo"), "cls", None), "ensure_indexes")
-    ]
-    assert "more_users" in repositories and len(repositories) >= 14
-    for name in repositories:
-        repository = getattr(container, name)()
-        assert isinstance(repository, Timed), name
-        assert id(repository) in owners, f"{name} would get no indexes"
+    container = Container.for_settings(settings)  # the client connects lazily
+    stores = container.stores()
+    assert len(stores.each()) >= 12
+    for name, store in stores.each():
+        assert isinstance(store, Timed), name
+        assert callable(getattr(store, "ensure_indexes", None)), f"{name} declares no indexes"
+    assert isinstance(container.file_store(), Timed) is False  # the memory store: nothing to time
+    assert container.course_service()._courses is stores.courses  # one adapter per collection
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from ocp.container import Container
 from ocp.domain.users import Role
 from ocp.entrypoints.http.app import create_app
 from ocp.entrypoints.http.routing import GuardedRoute
-from tests.support import app_client, course_body, signed_up, test_settings
+from tests.builders import app_client, course_body, signed_up, test_settings
 
 CAP = 4096
 CHUNK = b"x" * 1024
@@ -307,7 +307,7 @@ async def test_every_error_the_document_declares_is_problem_json(client):
 async def test_an_upload_whose_body_stalls_is_dropped_and_leaves_nothing(tmp_path):
     import asyncio
 
-    from tests.support import png_bytes
+    from tests.builders import png_bytes
 
     settings = test_settings(tmp_path, body_idle_timeout_s=0.2)
     container = Container.for_settings(settings)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from ocp.application.identity import ProfileChanges
 from ocp.domain.errors import StaleVersion
-from tests.support import signed_up
+from ocp.domain.users import ProfileChanges
+from tests.builders import signed_up
 
 
 async def test_a_profile_edit_without_if_match_wins_over_a_concurrent_one(client, container):
     me = await signed_up(client, container)
-    users, identity = container.users(), container.identity_service()
+    users, identity = container.users(), container.profile_service()
     first, second = await users.get(me.id), await users.get(me.id)  # both read version 1
     await identity.update_profile(first, ProfileChanges(full_name="First"))
     saved = await identity.update_profile(second, ProfileChanges(bio="second"))
@@ -24,7 +24,7 @@ async def test_a_profile_edit_without_if_match_wins_over_a_concurrent_one(client
 
 async def test_a_profile_edit_with_a_stale_if_match_is_refused(client, container):
     me = await signed_up(client, container)
-    users, identity = container.users(), container.identity_service()
+    users, identity = container.users(), container.profile_service()
     first, second = await users.get(me.id), await users.get(me.id)
     await identity.update_profile(first, ProfileChanges(full_name="First"))
     with pytest.raises(StaleVersion):

@@ -1,12 +1,16 @@
-"""In-memory course stores: courses with their catalog order, lesson bodies, enrollments."""
+"""In-memory `courses` (with their catalog order and counters) and `lessons`.
+
+Same semantics as the MongoDB ones; every method finishes without yielding to the event loop,
+so each is atomic as a single document update is."""
 
 from __future__ import annotations
 
 import copy
 
-from ocp.application.ports.courses import CatalogQuery, catalog_key
-from ocp.domain.courses import Course, Lesson
+from ocp.application.ports.courses import CourseCard
+from ocp.domain.courses import CatalogQuery, CatalogRow, Course, CourseStatus, Lesson, catalog_key
 from ocp.domain.errors import Conflict, DuplicateSlug, NotFound, StaleVersion
+from ocp.domain.learning import rating_average
 
 
 class InMemoryCourseRepository:
@@ -52,28 +56,53 @@ class InMemoryCourseRepository:
         del self._by_id[course_id]
         del self._id_by_slug[stored.slug]
 
-    async def search(self, query: CatalogQuery) -> list[Course]:
-        descending = query.sort.descending
-        found: list[tuple[str, Course]] = []
-        for course in self._by_id.values():
-            if query.staff_id is not None:  # the staff's own courses, in every status
-                if query.staff_id not in course.staff_ids:
-                    continue
-            elif query.status is not None and course.status is not query.status:
-                continue
-            if query.terms and not set(query.terms) <= set(course.catalog_terms()):
-                continue
-            key = catalog_key(course, query.sort)
-            if query.after is not None and (
-                key >= query.after if descending else key <= query.after
-            ):
-                continue
-            found.append((key, course))
-        found.sort(key=lambda pair: pair[0], reverse=descending)
-        return [copy.deepcopy(course) for _, course in found[: query.limit]]
+    async def search(self, query: CatalogQuery) -> list[CatalogRow]:
+        rows = [
+            CatalogRow(copy.deepcopy(course), key)
+            for course in self._by_id.values()
+            if query.admits(course, key := catalog_key(course, query.sort))
+        ]
+        rows.sort(key=lambda row: row.key, reverse=query.sort.descending)
+        return rows[: query.limit]
 
     async def is_empty(self) -> bool:
         return not self._by_id
+
+    def _bump(self, course: Course) -> None:
+        course.version += 1
+
+    async def take_seats(self, course_id: str, count: int) -> bool:
+        course = self._by_id.get(course_id)
+        if (
+            course is None
+            or course.status is not CourseStatus.PUBLISHED
+            or (course.capacity is not None and course.enrolled_count + count > course.capacity)
+        ):
+            return False
+        course.enrolled_count += count
+        self._bump(course)
+        return True
+
+    async def give_back_seats(self, course_id: str, count: int) -> None:
+        course = self._by_id.get(course_id)
+        if course is not None and course.enrolled_count >= count:
+            course.enrolled_count -= count
+            self._bump(course)
+
+    async def add_rating(self, course_id: str, rating_delta: int, count_delta: int) -> None:
+        course = self._by_id.get(course_id)
+        if course is not None:
+            course.rating_sum += rating_delta
+            course.rating_count += count_delta
+            course.rating_avg = rating_average(course.rating_sum, course.rating_count)
+            self._bump(course)
+
+    async def cards(self, course_ids: list[str]) -> dict[str, CourseCard]:
+        return {
+            course.id: CourseCard(course.id, course.slug, course.title, course.lesson_ids)
+            for course_id in dict.fromkeys(course_ids)
+            if (course := self._by_id.get(course_id)) is not None
+        }
 
 
 class InMemoryLessonRepository:
@@ -111,23 +140,3 @@ class InMemoryLessonRepository:
 
     async def any_lesson_uses_file(self, file_id: str) -> bool:
         return any(lesson.file_id == file_id for lesson in self._by_id.values())
-
-
-class InMemoryEnrollments:
-    """Answers who is enrolled; `enroll` stands in for the enrollment use cases still to come."""
-
-    def __init__(self) -> None:
-        self._pairs: set[tuple[str, str]] = set()
-
-    def enroll(self, course_id: str, user_id: str) -> None:
-        self._pairs.add((course_id, user_id))
-
-    def unenroll(self, course_id: str, user_id: str) -> None:
-        """A drop (issue 5's in-memory enrollment store keeps this lookup in step)."""
-        self._pairs.discard((course_id, user_id))
-
-    async def is_enrolled(self, course_id: str, user_id: str) -> bool:
-        return (course_id, user_id) in self._pairs
-
-    async def has_enrollments(self, course_id: str) -> bool:
-        return any(course == course_id for course, _ in self._pairs)

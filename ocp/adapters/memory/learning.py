@@ -1,4 +1,4 @@
-"""In-memory learning stores: enrollments, course counters, assignments, submissions, reviews.
+"""In-memory `enrollments`, `assignments`, `submissions` and `reviews`.
 
 Same semantics as the MongoDB ones (uniqueness, ordering, conditional updates); every method
 finishes without yielding to the event loop, so each is atomic as a single document update is.
@@ -8,31 +8,29 @@ from __future__ import annotations
 
 import copy
 
-from ocp.adapters.memory.courses import InMemoryCourseRepository, InMemoryEnrollments
-from ocp.application.ports.learning import CourseCard
-from ocp.domain.courses import Course, CourseStatus
 from ocp.domain.errors import Conflict, NotFound, StaleVersion
-from ocp.domain.learning import Assignment, Enrollment, Review, Submission, rating_average
+from ocp.domain.learning import Assignment, Enrollment, Review, Submission
 
 
 class InMemoryEnrollmentRepository:
-    """Keeps the courses capability's `InMemoryEnrollments` lookup in step, as both read the
-    one `enrollments` collection in MongoDB."""
-
-    def __init__(self, lookup: InMemoryEnrollments | None = None) -> None:
+    def __init__(self) -> None:
         self._by_pair: dict[tuple[str, str], Enrollment] = {}
-        self._lookup = lookup or InMemoryEnrollments()
 
     async def add(self, enrollment: Enrollment) -> None:
         pair = (enrollment.course_id, enrollment.user_id)
         if pair in self._by_pair:
             raise Conflict("this student is enrolled already")
         self._by_pair[pair] = copy.deepcopy(enrollment)
-        self._lookup.enroll(*pair)
 
     async def find(self, course_id: str, user_id: str) -> Enrollment | None:
         found = self._by_pair.get((course_id, user_id))
         return copy.deepcopy(found) if found else None
+
+    async def is_enrolled(self, course_id: str, user_id: str) -> bool:
+        return (course_id, user_id) in self._by_pair
+
+    async def has_enrollments(self, course_id: str) -> bool:
+        return any(course == course_id for course, _ in self._by_pair)
 
     async def save_progress(self, enrollment: Enrollment, expected_version: int) -> None:
         stored = self._by_pair.get((enrollment.course_id, enrollment.user_id))
@@ -45,9 +43,7 @@ class InMemoryEnrollmentRepository:
         stored.version = enrollment.version
 
     async def remove(self, course_id: str, user_id: str) -> bool:
-        removed = self._by_pair.pop((course_id, user_id), None) is not None
-        self._lookup.unenroll(course_id, user_id)
-        return removed
+        return self._by_pair.pop((course_id, user_id), None) is not None
 
     async def list_course(
         self, course_id: str, after_id: str | None, limit: int
@@ -84,58 +80,6 @@ class InMemoryEnrollmentRepository:
                 await self.add(enrollment)
                 stored.append(enrollment)
         return stored
-
-
-class InMemoryCourseCounters:
-    def __init__(self, courses: InMemoryCourseRepository) -> None:
-        self._courses = courses
-
-    async def _apply(self, course_id: str, change: str, amount: int = 0, count: int = 0) -> bool:
-        current = await self._courses.get(course_id)
-        if current is None:
-            return False
-        if change == "seat+":
-            if current.status is not CourseStatus.PUBLISHED or (
-                current.capacity is not None and current.enrolled_count + amount > current.capacity
-            ):
-                return False
-            current.enrolled_count += amount
-        elif change == "seat-":
-            if current.enrolled_count < amount:
-                return False
-            current.enrolled_count -= amount
-        else:
-            current.rating_sum += amount
-            current.rating_count += count
-            current.rating_avg = rating_average(current.rating_sum, current.rating_count)
-        version = current.version
-        current.version += 1
-        await self._courses.update(current, version)
-        return True
-
-    async def take_seat(self, course: Course) -> bool:
-        return await self.take_seats(course, 1)
-
-    async def take_seats(self, course: Course, count: int) -> bool:
-        return await self._apply(course.id, "seat+", count)
-
-    async def give_back_seat(self, course: Course) -> None:
-        await self.give_back_seats(course, 1)
-
-    async def give_back_seats(self, course: Course, count: int) -> None:
-        await self._apply(course.id, "seat-", count)
-
-    async def add_rating(self, course: Course, rating_delta: int, count_delta: int) -> None:
-        await self._apply(course.id, "rating", rating_delta, count_delta)
-
-    async def cards(self, course_ids: list[str]) -> dict[str, CourseCard]:
-        found = {}
-        for course_id in dict.fromkeys(course_ids):
-            course = await self._courses.get(course_id)
-            if course is not None:
-                lessons = [lesson.id for m in course.modules for lesson in m.lessons]
-                found[course.id] = CourseCard(course.id, course.slug, course.title, lessons)
-        return found
 
 
 class InMemoryAssignmentRepository:

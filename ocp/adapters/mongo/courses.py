@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from ocp.adapters.mongo.errors import translate_errors
-from ocp.application.ports.courses import CatalogQuery, CatalogSort, catalog_key
+from ocp.application.ports.courses import CourseCard
 from ocp.domain.courses import (
+    CatalogQuery,
+    CatalogRow,
+    CatalogSort,
     Course,
     CourseStatus,
     Lesson,
@@ -24,8 +27,13 @@ from ocp.domain.courses import (
     LessonOutline,
     Level,
     Module,
+    catalog_key,
+    course_terms,
+    popularity_key,
+    rating_key,
 )
 from ocp.domain.errors import Conflict, DuplicateSlug, NotFound, StaleVersion
+from ocp.domain.learning import rating_average
 
 Doc = dict[str, Any]
 
@@ -79,7 +87,7 @@ def course_to_doc(course: Course) -> Doc:
             }
             for module in course.modules
         ],
-        "facets": course.catalog_terms(),
+        "facets": course_terms(course),
         **{field: catalog_key(course, sort) for sort, field in SORT_FIELDS.items()},
     }
 
@@ -152,6 +160,9 @@ def catalog_filter(query: CatalogQuery) -> tuple[Doc, list[tuple[str, int]], set
     return where, [(field, direction)], rest
 
 
+_POPULAR = SORT_FIELDS[CatalogSort.POPULAR]
+_RATING = SORT_FIELDS[CatalogSort.RATING]
+
 # Equality fields first, then the sort key (the cursor's range): equality-sort-range.
 COURSE_INDEXES: list[tuple[str, list[tuple[str, int]]]] = [
     *(
@@ -165,8 +176,10 @@ COURSE_INDEXES: list[tuple[str, list[tuple[str, int]]]] = [
     ),
 ]
 
-# A catalog row needs no outline and none of the catalog bookkeeping.
-_LISTING = {"modules": 0, **{field: 0 for field in SORT_FIELDS.values()}}
+
+def _listing(sort: CatalogSort) -> Doc:
+    """A catalog row needs no outline and, of the catalog keys, only its page's."""
+    return {"modules": 0, **{f: 0 for s, f in SORT_FIELDS.items() if s is not sort}}
 
 
 @translate_errors
@@ -215,19 +228,20 @@ class MongoCourseRepository:
         if result.deleted_count == 0:
             raise await self._missing_or_stale(course_id)
 
-    async def search(self, query: CatalogQuery) -> list[Course]:
+    async def search(self, query: CatalogQuery) -> list[CatalogRow]:
         where, order, rest = catalog_filter(query)
+        field, listing = SORT_FIELDS[query.sort], _listing(query.sort)
         if not rest:
-            cursor = self._courses.find(where, _LISTING).sort(order).limit(query.limit)
-            return [_course_from_doc(doc) async for doc in cursor]
-        found: list[Course] = []
+            cursor = self._courses.find(where, listing).sort(order).limit(query.limit)
+            return [CatalogRow(_course_from_doc(doc), doc[field]) async for doc in cursor]
+        found: list[CatalogRow] = []
         cursor = (
-            self._courses.find(where, _LISTING).sort(order).batch_size(max(100, query.limit * 5))
+            self._courses.find(where, listing).sort(order).batch_size(max(100, query.limit * 5))
         )
         try:
             async for doc in cursor:
                 if rest <= set(doc["facets"]):
-                    found.append(_course_from_doc(doc))
+                    found.append(CatalogRow(_course_from_doc(doc), doc[field]))
                     if len(found) == query.limit:
                         break
         finally:
@@ -236,6 +250,69 @@ class MongoCourseRepository:
 
     async def is_empty(self) -> bool:
         return await self._courses.find_one({}, {"_id": 1}) is None
+
+    # Counters: one atomic `$inc` (a seat only while the course is published and below
+    # capacity, checked by the same update), then a `$set` of the catalog key derived from
+    # it, guarded by the counter value it was derived from: when two changes race, the key
+    # of whichever ran last is the one that stays. Both bump the version, so an edit of the
+    # course read before them fails its version check instead of undoing them.
+
+    async def _move_seats(self, where: Doc, delta: int) -> bool:
+        doc = await self._courses.find_one_and_update(
+            where,
+            {"$inc": {"enrolled_count": delta, "version": 1}},
+            projection={"enrolled_count": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return False
+        count = doc["enrolled_count"]
+        await self._courses.update_one(
+            {"_id": doc["_id"], "enrolled_count": count},
+            {"$set": {_POPULAR: popularity_key(doc["_id"], count)}, "$inc": {"version": 1}},
+        )
+        return True
+
+    async def take_seats(self, course_id: str, count: int) -> bool:
+        fits = {"$lte": [{"$add": ["$enrolled_count", count]}, "$capacity"]}
+        below_capacity = {"$or": [{"capacity": None}, {"$expr": fits}]}
+        where = {"_id": course_id, "status": CourseStatus.PUBLISHED.value, **below_capacity}
+        return await self._move_seats(where, count)
+
+    async def give_back_seats(self, course_id: str, count: int) -> None:
+        await self._move_seats({"_id": course_id, "enrolled_count": {"$gte": count}}, -count)
+
+    async def add_rating(self, course_id: str, rating_delta: int, count_delta: int) -> None:
+        doc = await self._courses.find_one_and_update(
+            {"_id": course_id},
+            {"$inc": {"rating_sum": rating_delta, "rating_count": count_delta, "version": 1}},
+            projection={"rating_sum": 1, "rating_count": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return
+        total, count = doc["rating_sum"], doc["rating_count"]
+        average = rating_average(total, count)
+        await self._courses.update_one(
+            {"_id": course_id, "rating_sum": total, "rating_count": count},
+            {
+                "$set": {"rating_avg": average, _RATING: rating_key(course_id, average)},
+                "$inc": {"version": 1},
+            },
+        )
+
+    async def cards(self, course_ids: list[str]) -> dict[str, CourseCard]:
+        if not course_ids:
+            return {}
+        cursor = self._courses.find(
+            {"_id": {"$in": list(dict.fromkeys(course_ids))}},
+            {"slug": 1, "title": 1, "modules.lessons.id": 1},
+        )
+        found = {}
+        async for doc in cursor:
+            lessons = [x["id"] for m in doc.get("modules", []) for x in m.get("lessons", [])]
+            found[doc["_id"]] = CourseCard(doc["_id"], doc["slug"], doc["title"], lessons)
+        return found
 
 
 def _lesson_to_doc(lesson: Lesson) -> Doc:
@@ -310,26 +387,3 @@ class MongoLessonRepository:
 
     async def any_lesson_uses_file(self, file_id: str) -> bool:
         return await self._lessons.find_one({"file_id": file_id}, {"_id": 1}) is not None
-
-
-@translate_errors
-class MongoEnrollments:
-    """The read side of `enrollments` ({_id, course_id, user_id, enrolled_at, ...}); the
-    enrollment use cases write it, one document per (course, student)."""
-
-    def __init__(self, db: AsyncDatabase[Doc]) -> None:
-        self._enrollments = db["enrollments"]
-
-    async def ensure_indexes(self) -> None:
-        await self._enrollments.create_index(
-            [("course_id", ASCENDING), ("user_id", ASCENDING)], unique=True, name="course_user"
-        )
-
-    async def is_enrolled(self, course_id: str, user_id: str) -> bool:
-        found = await self._enrollments.find_one(
-            {"course_id": course_id, "user_id": user_id}, {"_id": 1}
-        )
-        return found is not None
-
-    async def has_enrollments(self, course_id: str) -> bool:
-        return await self._enrollments.find_one({"course_id": course_id}, {"_id": 1}) is not None

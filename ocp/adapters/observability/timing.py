@@ -13,6 +13,8 @@ from typing import Any
 
 from prometheus_client import Counter, Histogram
 
+from ocp.application.ports.stores import Stores
+
 # By port, not by operation: a series per method of every repository (a hundred of them, each
 # with its buckets) made most of a 738 KB scrape. Which call is slow is the traces' question.
 BACKEND_CALL_SECONDS = Histogram(
@@ -97,3 +99,16 @@ class CountedLoginThrottle:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._target, name)
+
+
+def instrumented(stores: Stores, *, time_calls: bool) -> Stores:
+    """The stores as the use cases get them when metrics are on: the login throttle counting
+    failures and refusals, and with `time_calls` (a database out of process) every store's
+    calls timed. Use cases never see the difference."""
+
+    def wrap(name: str, store: Any) -> Any:
+        if name == "login_throttle":
+            store = CountedLoginThrottle(store)
+        return Timed(store, backend="database", port=name) if time_calls else store
+
+    return stores.wrapped(wrap)

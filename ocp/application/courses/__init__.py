@@ -1,25 +1,9 @@
-"""Course use cases: authoring courses, modules and lessons, the catalog, lesson access."""
+"""Course use cases: a course's own fields and lifecycle (`CourseService`), its outline of
+modules and lessons (`OutlineService`), and the catalog (`CatalogService`)."""
 
-from ocp.application.courses.commands import (
-    COURSE_COVER,
-    LESSON_MATERIAL,
-    CatalogFilter,
-    CourseChanges,
-    CourseDraft,
-    LessonChanges,
-    LessonDraft,
-    NoCourseFiles,
-)
-from ocp.application.courses.service import CourseService
+from ocp.application.courses.catalog import CatalogService
+from ocp.application.courses.commands import CourseDraft, LessonDraft
+from ocp.application.courses.courses import CourseService
+from ocp.application.courses.outline import OutlineService
 
-__all__ = [
-    "COURSE_COVER",
-    "LESSON_MATERIAL",
-    "CatalogFilter",
-    "CourseChanges",
-    "CourseDraft",
-    "CourseService",
-    "LessonChanges",
-    "LessonDraft",
-    "NoCourseFiles",
-]
+__all__ = ["CatalogService", "CourseDraft", "CourseService", "LessonDraft", "OutlineService"]

@@ -1,38 +1,33 @@
-"""Files: the use cases (`service`) and the checks shared with the other capabilities
-(`access`)."""
+"""Files use cases: uploads through the API (`UploadService`), direct uploads
+(`DirectUploadService`) and everything after (`FileService`)."""
 
-from ocp.application.files.access import (
-    AllUsages,
-    CoursesForFiles,
-    NoCourses,
-    NothingUsesFiles,
-    OwnAvatarFiles,
-    OwnCourseFiles,
-)
-from ocp.application.files.service import (
-    HEAD_BYTES,
+from ocp.application.files.direct import (
     DirectUploadRequest,
+    DirectUploadService,
     DirectUploadTicket,
-    FilePolicy,
-    FileService,
-    GcReport,
+)
+from ocp.application.files.policy import FilePolicy
+from ocp.application.files.service import FileService, GcReport
+from ocp.application.files.uploads import (
+    HEAD_BYTES,
     NewFile,
+    OnFile,
+    ReadForm,
     Received,
+    UploadService,
 )
 
 __all__ = [
     "HEAD_BYTES",
-    "AllUsages",
-    "CoursesForFiles",
     "DirectUploadRequest",
+    "DirectUploadService",
     "DirectUploadTicket",
     "FilePolicy",
     "FileService",
     "GcReport",
     "NewFile",
-    "NoCourses",
-    "NothingUsesFiles",
-    "OwnAvatarFiles",
-    "OwnCourseFiles",
+    "OnFile",
+    "ReadForm",
     "Received",
+    "UploadService",
 ]

@@ -1,27 +1,16 @@
-"""Learning use cases: enrollment and progress, assignments and grading, reviews."""
+"""Learning use cases: enrollment and progress, assignments and submissions, grades, reviews."""
 
 from ocp.application.learning.assignments import (
-    AssignmentChanges,
     AssignmentDraft,
     AssignmentService,
-    Gradebook,
-    GradebookExport,
-    GradedSubmissionFiles,
-    MyGrade,
     SubmissionDraft,
-    SubmissionFiles,
 )
-from ocp.application.learning.enrollment import (
-    BulkReport,
-    CourseEnrollment,
-    EnrollmentService,
-    ProgressReport,
-    RosterEntry,
-)
+from ocp.application.learning.enrollment import BulkReport, EnrollmentService, ProgressReport
+from ocp.application.learning.grades import Gradebook, GradebookExport, GradebookService, MyGrade
+from ocp.application.learning.progress import CourseEnrollment, ProgressService, RosterEntry
 from ocp.application.learning.reviews import ReviewService
 
 __all__ = [
-    "AssignmentChanges",
     "AssignmentDraft",
     "AssignmentService",
     "BulkReport",
@@ -29,11 +18,11 @@ __all__ = [
     "EnrollmentService",
     "Gradebook",
     "GradebookExport",
-    "GradedSubmissionFiles",
+    "GradebookService",
     "MyGrade",
     "ProgressReport",
+    "ProgressService",
     "ReviewService",
     "RosterEntry",
     "SubmissionDraft",
-    "SubmissionFiles",
 ]

@@ -1,43 +1,36 @@
 """Assignment use cases: staff set assignments, students submit attempts (own files only,
-late work marked or refused), staff grade the latest attempt, gradebook and a student's grades."""
+late work marked or refused), staff grade the latest attempt."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from ocp.application.learning.roles import CourseRoles
+from ocp.application.course_roles import CourseRoles
 from ocp.application.paging import Page, decode_cursor, page_of
 from ocp.application.ports.common import Clock, IdGenerator
 from ocp.application.ports.courses import CourseRepository
 from ocp.application.ports.files import FileRepository
-from ocp.application.ports.identity import UserRepository
 from ocp.application.ports.learning import (
     AssignmentRepository,
     EnrollmentRepository,
-    SubmissionFileCheck,
     SubmissionRepository,
 )
+from ocp.application.retry import retry_on_stale
+from ocp.domain.changes import Unset
 from ocp.domain.courses import Course
 from ocp.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolated, StaleVersion
-from ocp.domain.files import ALLOWED_TYPES, FilePurpose, StoredFile
+from ocp.domain.files import FilePurpose
 from ocp.domain.learning import (
+    SUBMISSION_TYPES,
     Assignment,
-    GradebookRow,
+    AssignmentChanges,
     Submission,
     allowed_types,
-    gradebook_rows,
     new_assignment,
     submission_text,
 )
 from ocp.domain.users import User
-
-_UNSET: object = object()
-_SUBMIT_ATTEMPTS = 5
-_ROSTER_BATCH = 1_000
-_EXPORT_PAGE = 250  # students a spreadsheet export reads (and holds) at a time
-SUBMISSION_TYPES = ALLOWED_TYPES[FilePurpose.SUBMISSION]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,81 +45,9 @@ class AssignmentDraft:
 
 
 @dataclass(frozen=True, slots=True)
-class AssignmentChanges:
-    """What PATCH may change; `_UNSET` leaves a field alone, None clears `due_at`."""
-
-    title: str | None = None
-    instructions: str | None = None
-    due_at: object = _UNSET
-    max_points: int | None = None
-    allow_late: bool | None = None
-    max_files: int | None = None
-    allowed_types: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class SubmissionDraft:
     text: str | None = None
     file_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Gradebook:
-    """One page of the gradebook: some students (in enrollment order) x every assignment."""
-
-    course: Course
-    assignments: list[Assignment]
-    rows: list[GradebookRow]
-    users: dict[str, User]
-    next_cursor: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class GradebookExport:
-    """The whole gradebook for a spreadsheet: the columns now, the rows as they are read, one
-    bounded page at a time, so a course of any size is written in constant memory."""
-
-    course: Course
-    assignments: list[Assignment]
-    pages: AsyncIterator[Gradebook]
-
-
-@dataclass(frozen=True, slots=True)
-class MyGrade:
-    assignment: Assignment
-    submission: Submission | None  # the latest attempt
-
-
-class SubmissionFiles:
-    """`SubmissionFileCheck` over the files capability's records."""
-
-    def __init__(self, files: FileRepository) -> None:
-        self._files = files
-
-    async def submittable(
-        self, user_id: str, course_id: str, file_ids: list[str]
-    ) -> dict[str, str]:
-        return {
-            file.id: file.content_type
-            for file in await self._files.get_many(file_ids)
-            if file.owner_id == user_id
-            and file.purpose is FilePurpose.SUBMISSION
-            and file.course_id == course_id
-        }
-
-
-class GradedSubmissionFiles:
-    """Files' `FileUsage`: a file attached to a graded attempt is evidence and stays."""
-
-    def __init__(self, submissions: SubmissionRepository) -> None:
-        self._submissions = submissions
-
-    async def in_use_by(self, file: StoredFile) -> str | None:
-        if file.purpose is FilePurpose.SUBMISSION and await self._submissions.graded_uses_file(
-            file.id
-        ):
-            return "a graded submission"
-        return None
 
 
 class AssignmentService:
@@ -137,8 +58,7 @@ class AssignmentService:
         enrollments: EnrollmentRepository,
         assignments: AssignmentRepository,
         submissions: SubmissionRepository,
-        files: SubmissionFileCheck,
-        users: UserRepository,
+        files: FileRepository,
         clock: Clock,
         ids: IdGenerator,
     ) -> None:
@@ -147,7 +67,6 @@ class AssignmentService:
         self._assignments = assignments
         self._submissions = submissions
         self._files = files
-        self._users = users
         self._clock = clock
         self._ids = ids
         self._roles = CourseRoles(courses, enrollments)
@@ -201,27 +120,12 @@ class AssignmentService:
         if if_match is not None and if_match != assignment.version:
             raise StaleVersion("the assignment was changed since you read it; read it again")
         version = assignment.version
-        due = changes.due_at
-        assignment.edit(
-            self._clock.now(),
-            title_text=changes.title,
-            instructions_text=changes.instructions,
-            due_at=due if isinstance(due, datetime) else None,
-            clear_due=due is None,
-            points=changes.max_points,
-            highest_grade=(
-                await self._submissions.highest_points(assignment.id)
-                if changes.max_points is not None
-                else None
-            ),
-            allow_late=changes.allow_late,
-            files=changes.max_files,
-            types=(
-                allowed_types(changes.allowed_types, SUBMISSION_TYPES)
-                if changes.allowed_types is not None
-                else None
-            ),
+        highest = (
+            await self._submissions.highest_points(assignment.id)
+            if not isinstance(changes.max_points, Unset)
+            else None
         )
+        assignment.edit(self._clock.now(), changes, highest_grade=highest)
         await self._assignments.update(assignment, version)
         return assignment
 
@@ -246,7 +150,11 @@ class AssignmentService:
         file_ids = list(dict.fromkeys(draft.file_ids))
         now = self._clock.now()
         late = assignment.check_submission(now, len(file_ids), bool(text))
-        usable = await self._files.submittable(actor.id, course.id, file_ids)
+        usable = {
+            file.id: file.content_type
+            for file in await self._files.get_many(file_ids)
+            if file.attachable_by(actor.id, FilePurpose.SUBMISSION, course.id)
+        }
         for file_id in file_ids:
             # Another's file, a missing one or one of the wrong purpose: one answer for all.
             if file_id not in usable:
@@ -256,7 +164,8 @@ class AssignmentService:
             if assignment.allowed_types and usable[file_id] not in assignment.allowed_types:
                 allowed = ", ".join(assignment.allowed_types)
                 raise RuleViolated(f"{file_id} is not of an allowed type ({allowed})", "file_ids")
-        for attempt in range(_SUBMIT_ATTEMPTS):
+
+        async def attempt(n: int) -> Submission:
             submission = Submission(
                 id=self._ids.new_id(),
                 assignment_id=assignment.id,
@@ -268,13 +177,11 @@ class AssignmentService:
                 text=text,
                 file_ids=file_ids,
             )
-            try:
-                await self._submissions.add(submission)
-                return submission
-            except Conflict:  # a concurrent attempt took this number: take the next one
-                if attempt == _SUBMIT_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
+            await self._submissions.add(submission)
+            return submission
+
+        # A concurrent attempt took this number: take the next one.
+        return await retry_on_stale(attempt, on=(Conflict,))
 
     async def list_submissions(
         self, actor: User, assignment_id: str, *, limit: int, cursor: str | None
@@ -318,71 +225,7 @@ class AssignmentService:
         await self._submissions.save_grade(submission, version)
         return submission
 
-    # --- grades --------------------------------------------------------------------------
-
-    async def gradebook(
-        self, actor: User, course_id: str, *, limit: int, cursor: str | None
-    ) -> Gradebook:
-        """A page of enrolled students (keyset on the student id) against every assignment,
-        from their latest attempts: one read of the page's enrollments, one of their accounts
-        and one of their latest work, whatever the course's size."""
-        after = decode_cursor(cursor, (str,))
-        course = await self._roles.staff_course(actor, course_id)
-        assignments = await self._all_assignments(course.id)
-        return await self._gradebook_page(
-            course, assignments, str(after[0]) if after else None, limit
-        )
-
-    async def gradebook_export(self, actor: User, course_id: str) -> GradebookExport:
-        """The whole gradebook, page by page; who may read it is decided before the first."""
-        course = await self._roles.staff_course(actor, course_id)
-        assignments = await self._all_assignments(course.id)
-        return GradebookExport(course, assignments, self._gradebook_pages(course, assignments))
-
-    async def _gradebook_pages(
-        self, course: Course, assignments: list[Assignment]
-    ) -> AsyncIterator[Gradebook]:
-        after: str | None = None
-        while True:
-            page = await self._gradebook_page(course, assignments, after, _EXPORT_PAGE)
-            yield page
-            key = decode_cursor(page.next_cursor, (str,))
-            if key is None:
-                return
-            after = str(key[0])
-
-    async def _gradebook_page(
-        self, course: Course, assignments: list[Assignment], after: str | None, limit: int
-    ) -> Gradebook:
-        rows = await self._enrollments.list_course_students(course.id, after, limit + 1)
-        page = page_of(rows, limit, lambda e: (e.user_id,))
-        user_ids = [e.user_id for e in page.items]
-        latest = await self._submissions.latest_of_students(course.id, user_ids)
-        users = {u.id: u for u in await self._users.get_many(user_ids)}
-        cells = gradebook_rows(user_ids, [a.id for a in assignments], latest)
-        return Gradebook(course, assignments, cells, users, page.next_cursor)
-
-    async def my_grades(self, actor: User, course_id: str) -> list[MyGrade]:
-        course = await self._roles.course(course_id)
-        await self._roles.enrolled(actor, course)
-        assignments = await self._all_assignments(course.id)
-        latest = {
-            s.assignment_id: s
-            for s in await self._submissions.latest_in_course(course.id, actor.id)
-        }
-        return [MyGrade(a, latest.get(a.id)) for a in assignments]
-
     # --- helpers -------------------------------------------------------------------------
-
-    async def _all_assignments(self, course_id: str) -> list[Assignment]:
-        found: list[Assignment] = []
-        after: str | None = None
-        while True:
-            batch = await self._assignments.list_course(course_id, after, _ROSTER_BATCH)
-            found += batch
-            if len(batch) < _ROSTER_BATCH:
-                return found
-            after = batch[-1].id
 
     async def _assignment_and_course(self, assignment_id: str) -> tuple[Assignment, Course]:
         assignment = await self._assignments.get(assignment_id)

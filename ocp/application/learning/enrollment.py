@@ -3,15 +3,13 @@ courses, and lesson completion with the progress it makes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ocp.application.learning.roles import CourseRoles, lesson_ids
-from ocp.application.paging import Page, decode_cursor, page_of
+from ocp.application.course_roles import CourseRoles
 from ocp.application.ports.common import Clock, IdGenerator
-from ocp.application.ports.courses import CourseRepository, LessonRepository
+from ocp.application.ports.courses import CourseRepository
 from ocp.application.ports.identity import UserRepository
-from ocp.application.ports.learning import CourseCard, CourseCounters, EnrollmentRepository
+from ocp.application.ports.learning import EnrollmentRepository
 from ocp.domain.courses import Course, CourseStatus
 from ocp.domain.errors import (
     Conflict,
@@ -19,29 +17,11 @@ from ocp.domain.errors import (
     NotFound,
     PermissionDenied,
     RuleViolated,
-    StaleVersion,
 )
 from ocp.domain.learning import BULK_EMAILS_MAX, Enrollment, Progress
 from ocp.domain.users import Email, Role, User
 
-_SAVE_ATTEMPTS = 5
 _NO_SEAT = "the course is full or no longer open for enrollment"
-
-
-@dataclass(frozen=True, slots=True)
-class RosterEntry:
-    enrollment: Enrollment
-    user: User | None  # None when the account was removed since
-    progress: Progress
-
-
-@dataclass(frozen=True, slots=True)
-class CourseEnrollment:
-    """One of a student's enrollments with the course it is in (None if the course is gone)."""
-
-    enrollment: Enrollment
-    course: CourseCard | None
-    progress: Progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,17 +45,13 @@ class EnrollmentService:
         self,
         *,
         courses: CourseRepository,
-        lessons: LessonRepository,
         enrollments: EnrollmentRepository,
-        counters: CourseCounters,
         users: UserRepository,
         clock: Clock,
         ids: IdGenerator,
     ) -> None:
         self._courses = courses
-        self._lessons = lessons
         self._enrollments = enrollments
-        self._counters = counters
         self._users = users
         self._clock = clock
         self._ids = ids
@@ -96,9 +72,9 @@ class EnrollmentService:
             raise PermissionDenied("only students enroll in courses")
         existing = await self._enrollments.find(course.id, actor.id)
         if existing is not None:
-            return _report(existing, course), False
+            return report_of(existing, course), False
         enrollment, made = await self._enroll_user(course, actor.id)
-        return _report(enrollment, course), made
+        return report_of(enrollment, course), made
 
     async def _enroll_user(self, course: Course, user_id: str) -> tuple[Enrollment, bool]:
         if course.status is not CourseStatus.PUBLISHED:
@@ -123,7 +99,7 @@ class EnrollmentService:
                 raise Conflict(_NO_SEAT) from None
             return existing, False
         try:
-            seated = await self._counters.take_seat(course)
+            seated = await self._courses.take_seats(course.id, 1)
         except BaseException:
             # Whether the seat was taken is unknown: err on a seat counted for nobody (the
             # course looks one fuller), never on a student without a counted seat.
@@ -169,7 +145,7 @@ class EnrollmentService:
         already = await self._enrollments.enrolled_among(course.id, list(ids))
         report.already = len(already)
         newcomers = [user_id for user_id in ids if user_id not in already]
-        if newcomers and await self._counters.take_seats(course, len(newcomers)):
+        if newcomers and await self._courses.take_seats(course.id, len(newcomers)):
             seated = await self._enroll_seated(course, newcomers)
             report.enrolled += seated
             report.already += len(newcomers) - seated
@@ -204,10 +180,10 @@ class EnrollmentService:
             # on a seat sold twice) and give back the rest.
             enrolled = await self._enrollments.enrolled_among(course.id, user_ids)
             if len(enrolled) < len(user_ids):
-                await self._counters.give_back_seats(course, len(user_ids) - len(enrolled))
+                await self._courses.give_back_seats(course.id, len(user_ids) - len(enrolled))
             raise
         if made < len(user_ids):
-            await self._counters.give_back_seats(course, len(user_ids) - made)
+            await self._courses.give_back_seats(course.id, len(user_ids) - made)
         return made
 
     async def _users_by_email(self, keys: list[str]) -> dict[str, User]:
@@ -219,82 +195,7 @@ class EnrollmentService:
         await self._roles.enrolled(actor, course)
         course.require_open_to_students(change=True)
         if await self._enrollments.remove(course.id, actor.id):
-            await self._counters.give_back_seat(course)
-
-    # --- reading -------------------------------------------------------------------------
-
-    async def roster(
-        self, actor: User, course_id: str, *, limit: int, cursor: str | None
-    ) -> Page[RosterEntry]:
-        """Staff see the students in enrollment order with their progress: one page of
-        enrollments and one lookup of their accounts, whatever the page size."""
-        after = decode_cursor(cursor, (str,))
-        course = await self._roles.staff_course(actor, course_id)
-        rows = await self._enrollments.list_course(
-            course.id, str(after[0]) if after else None, limit + 1
-        )
-        page = page_of(rows, limit, lambda e: (e.id,))
-        users = {u.id: u for u in await self._users.get_many([e.user_id for e in page.items])}
-        lessons = lesson_ids(course)
-        return Page(
-            [RosterEntry(e, users.get(e.user_id), e.progress(lessons)) for e in page.items],
-            page.next_cursor,
-        )
-
-    async def my_enrollments(
-        self, actor: User, *, limit: int, cursor: str | None
-    ) -> Page[CourseEnrollment]:
-        after = decode_cursor(cursor, (str,))
-        rows = await self._enrollments.list_user(
-            actor.id, str(after[0]) if after else None, limit + 1
-        )
-        page = page_of(rows, limit, lambda e: (e.id,))
-        cards = await self._counters.cards([e.course_id for e in page.items])
-        items = []
-        for enrollment in page.items:
-            card = cards.get(enrollment.course_id)
-            lessons = card.lesson_ids if card else []
-            items.append(CourseEnrollment(enrollment, card, enrollment.progress(lessons)))
-        return Page(items, page.next_cursor)
-
-    async def progress(self, actor: User, course_id: str) -> ProgressReport:
-        course = await self._roles.course(course_id)
-        enrollment = await self._roles.enrolled(actor, course)
-        return _report(enrollment, course)
-
-    # --- lesson completion ---------------------------------------------------------------
-
-    async def complete_lesson(self, actor: User, lesson_id: str) -> ProgressReport:
-        now = self._clock.now()
-        return await self._mark(
-            actor, lesson_id, lambda e, lessons: e.complete_lesson(lesson_id, lessons, now)
-        )
-
-    async def reopen_lesson(self, actor: User, lesson_id: str) -> ProgressReport:
-        return await self._mark(
-            actor, lesson_id, lambda e, lessons: e.reopen_lesson(lesson_id, lessons)
-        )
-
-    async def _mark(
-        self, actor: User, lesson_id: str, change: Callable[[Enrollment, list[str]], bool]
-    ) -> ProgressReport:
-        lesson = await self._lessons.get(lesson_id)
-        course = await self._courses.get(lesson.course_id) if lesson else None
-        if lesson is None or course is None or course.find_lesson(lesson_id) is None:
-            raise NotFound("no such lesson")
-        for attempt in range(_SAVE_ATTEMPTS):
-            enrollment = await self._roles.enrolled(actor, course)
-            course.require_open_to_students(change=True)
-            version = enrollment.version
-            if not change(enrollment, lesson_ids(course)):
-                return _report(enrollment, course)
-            try:
-                await self._enrollments.save_progress(enrollment, version)
-                return _report(enrollment, course)
-            except StaleVersion:  # the same student on another device: read again
-                if attempt == _SAVE_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
+            await self._courses.give_back_seats(course.id, 1)
 
 
 def _may_enroll(user: User) -> bool:
@@ -303,8 +204,8 @@ def _may_enroll(user: User) -> bool:
     return user.role is Role.STUDENT
 
 
-def _report(enrollment: Enrollment, course: Course) -> ProgressReport:
-    lessons = lesson_ids(course)
+def report_of(enrollment: Enrollment, course: Course) -> ProgressReport:
+    lessons = course.lesson_ids
     return ProgressReport(
         enrollment, enrollment.completed_of(lessons), enrollment.progress(lessons)
     )

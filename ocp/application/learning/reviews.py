@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from ocp.application.learning.roles import CourseRoles
+from ocp.application.course_roles import CourseRoles
 from ocp.application.paging import Page, decode_cursor, page_of
 from ocp.application.ports.common import Clock, IdGenerator
 from ocp.application.ports.courses import CourseRepository
-from ocp.application.ports.learning import CourseCounters, EnrollmentRepository, ReviewRepository
+from ocp.application.ports.learning import EnrollmentRepository, ReviewRepository
+from ocp.application.retry import retry_on_stale
 from ocp.domain.errors import Conflict, PermissionDenied, StaleVersion
 from ocp.domain.learning import Review
 from ocp.domain.users import User
@@ -22,12 +23,11 @@ class ReviewService:
         courses: CourseRepository,
         enrollments: EnrollmentRepository,
         reviews: ReviewRepository,
-        counters: CourseCounters,
         clock: Clock,
         ids: IdGenerator,
     ) -> None:
+        self._courses = courses
         self._reviews = reviews
-        self._counters = counters
         self._clock = clock
         self._ids = ids
         self._roles = CourseRoles(courses, enrollments)
@@ -41,39 +41,37 @@ class ReviewService:
             # a course they teach (or, demoted, taught).
             raise PermissionDenied("course staff do not review their own course")
         course.require_open_to_students(change=True)
-        for attempt in range(_SAVE_ATTEMPTS):
+
+        async def attempt(n: int) -> Review:
             now = self._clock.now()
             existing = await self._reviews.find(course.id, actor.id)
-            try:
-                if existing is None:
-                    review = Review.write(
-                        id=self._ids.new_id(),
-                        course_id=course.id,
-                        user_id=actor.id,
-                        stars=rating,
-                        text=comment,
-                        now=now,
-                    )
-                    await self._reviews.add(review)
-                    try:
-                        await self._counters.add_rating(course, review.rating, 1)
-                    except BaseException:
-                        # Uncounted, the review would stay out of the average for good (a
-                        # retry revises it with a zero delta): take it back, let them retry.
-                        await self._reviews.remove(review.id)
-                        raise
-                    return review
-                version = existing.version
-                delta = existing.revise(rating, comment, now)
-                await self._reviews.update(existing, version)
-                if delta:
-                    await self._counters.add_rating(course, delta, 0)
-                return existing
-            except (Conflict, StaleVersion):
-                # The same student from another device got there first: apply on top of theirs.
-                if attempt == _SAVE_ATTEMPTS - 1:
+            if existing is None:
+                review = Review.write(
+                    id=self._ids.new_id(),
+                    course_id=course.id,
+                    user_id=actor.id,
+                    stars=rating,
+                    text=comment,
+                    now=now,
+                )
+                await self._reviews.add(review)
+                try:
+                    await self._courses.add_rating(course.id, review.rating, 1)
+                except BaseException:
+                    # Uncounted, the review would stay out of the average for good (a retry
+                    # revises it with a zero delta): take it back, let them retry.
+                    await self._reviews.remove(review.id)
                     raise
-        raise AssertionError("unreachable")
+                return review
+            version = existing.version
+            delta = existing.revise(rating, comment, now)
+            await self._reviews.update(existing, version)
+            if delta:
+                await self._courses.add_rating(course.id, delta, 0)
+            return existing
+
+        # The same student from another device got there first: apply on top of theirs.
+        return await retry_on_stale(attempt, attempts=_SAVE_ATTEMPTS, on=(Conflict, StaleVersion))
 
     async def list_reviews(
         self, actor: User | None, course_id: str, *, limit: int, cursor: str | None

@@ -1,16 +1,14 @@
 """Ports of files: the byte store (memory, disk, S3), the metadata records, direct-upload
-sessions, content sniffing, and what the files capability needs to know about courses."""
+sessions, content sniffing."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import IntEnum
 from typing import Protocol
 
 from ocp.domain.files import FilePurpose, StoredFile, UploadSession
-from ocp.domain.users import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,30 +135,3 @@ class UploadSessionRepository(Protocol):
     async def keys_in_use(self, keys: list[str]) -> set[str]: ...
 
     async def expired(self, now: datetime, limit: int) -> list[UploadSession]: ...
-
-
-class CourseRelation(IntEnum):
-    """How a user stands to a course, ordered: each level may do what the ones below may."""
-
-    NONE = 0  # no such course, or a course this user may not see
-    VISITOR = 1  # the course is published
-    STUDENT = 2  # enrolled
-    STAFF = 3  # owner, co-instructor or admin
-
-
-class CourseAccess(Protocol):
-    """What files need to know about courses (implemented over the courses capability)."""
-
-    async def relation(self, course_id: str, user: User | None) -> CourseRelation: ...
-
-    async def is_preview_material(self, course_id: str, file_id: str) -> bool:
-        """True when a preview lesson of this course, published, uses this file."""
-        ...
-
-
-class FileUsage(Protocol):
-    """Whether something still needs a file; lessons today, graded submissions with issue 5."""
-
-    async def in_use_by(self, file: StoredFile) -> str | None:
-        """What still uses the file (for the client: "a lesson"), or None when nothing does."""
-        ...

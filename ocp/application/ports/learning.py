@@ -1,23 +1,11 @@
-"""Ports of learning: enrollments (the write side of `EnrollmentLookup`), the course counters
-they move, assignments, submissions and reviews."""
+"""Ports of learning: the `enrollments`, `assignments`, `submissions` and `reviews`
+collections."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
-from ocp.domain.courses import Course
 from ocp.domain.learning import Assignment, Enrollment, Review, Submission
-
-
-@dataclass(frozen=True, slots=True)
-class CourseCard:
-    """What a list of a student's enrollments shows of each course, and its lessons now."""
-
-    id: str
-    slug: str
-    title: str
-    lesson_ids: list[str]
 
 
 class EnrollmentRepository(Protocol):
@@ -26,6 +14,10 @@ class EnrollmentRepository(Protocol):
         ...
 
     async def find(self, course_id: str, user_id: str) -> Enrollment | None: ...
+
+    async def is_enrolled(self, course_id: str, user_id: str) -> bool: ...
+
+    async def has_enrollments(self, course_id: str) -> bool: ...
 
     async def save_progress(self, enrollment: Enrollment, expected_version: int) -> None:
         """Store completed lessons and `completed_at` if the version is still
@@ -60,34 +52,6 @@ class EnrollmentRepository(Protocol):
     async def add_many(self, enrollments: list[Enrollment]) -> list[Enrollment]:
         """Store new enrollments in one round trip, skipping each whose student is enrolled in
         its course already; the ones stored."""
-        ...
-
-
-class CourseCounters(Protocol):
-    """The course's counters, changed atomically on the course itself (no transactions): each
-    change also moves the catalog key that sorts by it, and the course's version, so an edit
-    of the course read before the change cannot write the old value back."""
-
-    async def take_seat(self, course: Course) -> bool:
-        """Add one to `enrolled_count` if the course is published and below its capacity (read
-        at the moment of the change, not from `course`); False when there is no seat."""
-        ...
-
-    async def take_seats(self, course: Course, count: int) -> bool:
-        """`take_seat` for `count` seats at once: all of them, or none (False) when they do not
-        all fit below the capacity."""
-        ...
-
-    async def give_back_seat(self, course: Course) -> None: ...
-
-    async def give_back_seats(self, course: Course, count: int) -> None: ...
-
-    async def add_rating(self, course: Course, rating_delta: int, count_delta: int) -> None:
-        """Move `rating_sum` and `rating_count` by these deltas; `rating_avg` follows."""
-        ...
-
-    async def cards(self, course_ids: list[str]) -> dict[str, CourseCard]:
-        """The existing courses among `course_ids`, in one round trip."""
         ...
 
 
@@ -179,13 +143,4 @@ class ReviewRepository(Protocol):
 
     async def list_course(self, course_id: str, before_id: str | None, limit: int) -> list[Review]:
         """The course's reviews, newest (highest id) first, with ids below `before_id`."""
-        ...
-
-
-class SubmissionFileCheck(Protocol):
-    async def submittable(
-        self, user_id: str, course_id: str, file_ids: list[str]
-    ) -> dict[str, str]:
-        """Of `file_ids`, those that are the user's own files of purpose submission uploaded
-        for the course, each with its (sniffed) media type."""
         ...

@@ -1,8 +1,18 @@
 """Courses, their modules and lessons: lifecycle, who is staff, slugs, ordering and the words
 a catalog search matches."""
 
-from ocp.domain.courses.course import Course
-from ocp.domain.courses.lessons import Lesson, LessonOutline, Module
+from ocp.domain.courses.catalog import (
+    CatalogFilter,
+    CatalogQuery,
+    CatalogRow,
+    CatalogSort,
+    catalog_key,
+    course_terms,
+    popularity_key,
+    rating_key,
+)
+from ocp.domain.courses.course import Course, CourseChanges, CourseRelation
+from ocp.domain.courses.lessons import Lesson, LessonChanges, LessonOutline, Module
 from ocp.domain.courses.values import (
     CAPACITY_MAX,
     CATEGORY_MAX_CHARS,
@@ -50,18 +60,29 @@ __all__ = [
     "TAGS_MAX",
     "TAG_MAX_CHARS",
     "TITLE_MAX_CHARS",
+    "CatalogFilter",
+    "CatalogQuery",
+    "CatalogRow",
+    "CatalogSort",
     "Course",
+    "CourseChanges",
+    "CourseRelation",
     "CourseStatus",
     "Lesson",
+    "LessonChanges",
     "LessonKind",
     "LessonOutline",
     "Level",
     "Module",
     "capacity",
+    "catalog_key",
     "category",
+    "course_terms",
     "description",
     "duration",
     "fold",
+    "popularity_key",
+    "rating_key",
     "slug_with_suffix",
     "slugify",
     "summary",

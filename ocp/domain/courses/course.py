@@ -1,12 +1,14 @@
-"""The course aggregate: lifecycle, who is staff, its outline of modules and lessons, and
-the terms a catalog finds it by."""
+"""The course aggregate: lifecycle, who is staff, and its outline of modules and lessons."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import IntEnum
+from typing import ClassVar
 
+from ocp.domain.changes import UNSET, Changes, Unset
 from ocp.domain.courses.lessons import LessonOutline, Module
 from ocp.domain.courses.values import (
     CO_INSTRUCTORS_MAX,
@@ -17,16 +19,39 @@ from ocp.domain.courses.values import (
     capacity,
     category,
     description,
-    fold,
     permutation,
     slugify,
     summary,
     tags,
     title,
-    words,
 )
 from ocp.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolated
 from ocp.domain.users import Role, User
+
+
+@dataclass(frozen=True, slots=True)
+class CourseChanges(Changes):
+    """What PATCH /courses/{id} may change; None clears the capacity or the cover."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"capacity", "cover_file_id"})
+
+    title: str | Unset = UNSET
+    summary: str | Unset = UNSET
+    description: str | Unset = UNSET
+    tags: Sequence[str] | Unset = UNSET
+    level: Level | Unset = UNSET
+    category: str | Unset = UNSET
+    capacity: int | Unset | None = UNSET
+    cover_file_id: str | Unset | None = UNSET
+
+
+class CourseRelation(IntEnum):
+    """How a user stands to a course, ordered: each level may do what the ones below may."""
+
+    NONE = 0  # no such course, or a course this user may not see
+    VISITOR = 1  # the course is published
+    STUDENT = 2  # enrolled, while the course is published
+    STAFF = 3  # owner, co-instructor or admin
 
 
 @dataclass(slots=True)
@@ -112,6 +137,16 @@ class Course:
         demoted owner loses their powers but must not turn into their own course's student."""
         return user.is_admin or user.id in self.staff_ids
 
+    def relation_of(self, user: User | None, *, enrolled: bool) -> CourseRelation:
+        """How `user` (`enrolled` in it or not) stands to this course."""
+        if self.is_staff(user):
+            return CourseRelation.STAFF
+        if enrolled and user is not None and self.lessons_open_to_students:
+            return CourseRelation.STUDENT
+        if self.is_visible_to(user):
+            return CourseRelation.VISITOR
+        return CourseRelation.NONE
+
     def is_visible_to(self, user: User | None) -> bool:
         return self.status is CourseStatus.PUBLISHED or self.is_staff(user)
 
@@ -150,47 +185,30 @@ class Course:
         self.updated_at = now
         self.version += 1
 
-    def edit(
-        self,
-        now: datetime,
-        *,
-        title_text: str | None = None,
-        summary_text: str | None = None,
-        description_text: str | None = None,
-        tag_names: Iterable[str] | None = None,
-        level: Level | None = None,
-        category_name: str | None = None,
-        capacity_limit: int | None = None,
-        clear_capacity: bool = False,
-        cover_file_id: str | None = None,
-        clear_cover: bool = False,
-    ) -> None:
+    def edit(self, now: datetime, changes: CourseChanges) -> None:
         """Edit the course's own fields; the slug stays, so shared links keep working."""
-        if title_text is not None:
-            self.title = title(title_text)
-        if summary_text is not None:
-            self.summary = summary(summary_text)
-        if description_text is not None:
-            self.description = description(description_text)
-        if tag_names is not None:
-            self.tags = tags(tag_names)
-        if level is not None:
-            self.level = level
-        if category_name is not None:
-            self.category = category(category_name)
-        if clear_capacity:
-            self.capacity = None
-        elif capacity_limit is not None:
-            if capacity(capacity_limit) is not None and capacity_limit < self.enrolled_count:
+        if not isinstance(changes.title, Unset):
+            self.title = title(changes.title)
+        if not isinstance(changes.summary, Unset):
+            self.summary = summary(changes.summary)
+        if not isinstance(changes.description, Unset):
+            self.description = description(changes.description)
+        if not isinstance(changes.tags, Unset):
+            self.tags = tags(changes.tags)
+        if not isinstance(changes.level, Unset):
+            self.level = changes.level
+        if not isinstance(changes.category, Unset):
+            self.category = category(changes.category)
+        wanted = changes.capacity
+        if not isinstance(wanted, Unset):
+            if capacity(wanted) is not None and wanted is not None and wanted < self.enrolled_count:
                 raise RuleViolated(
                     f"must be at least the {self.enrolled_count} students already enrolled",
                     field="capacity",
                 )
-            self.capacity = capacity_limit
-        if clear_cover:
-            self.cover_file_id = None
-        elif cover_file_id is not None:
-            self.cover_file_id = cover_file_id
+            self.capacity = wanted
+        if not isinstance(changes.cover_file_id, Unset):
+            self.cover_file_id = changes.cover_file_id
         self.touch(now)
 
     @property
@@ -299,6 +317,11 @@ class Course:
         module.lessons.append(lesson)
         self.touch(now)
 
+    @property
+    def lesson_ids(self) -> list[str]:
+        """The course's lessons now, in outline order."""
+        return [lesson.id for module in self.modules for lesson in module.lessons]
+
     def find_lesson(self, lesson_id: str) -> tuple[Module, LessonOutline] | None:
         for module in self.modules:
             lesson = module.lesson(lesson_id)
@@ -329,21 +352,3 @@ class Course:
         module.lessons = [by_id[i] for i in lesson_ids]
         self.touch(now)
         return module
-
-    # --- catalog -----------------------------------------------------------------------
-
-    def catalog_terms(self) -> list[str]:
-        """Everything a catalog filter can ask for, as one list of prefixed terms: the words of
-        title, summary and tags (`kw:`), each tag, the level, the category and every staff id."""
-        text = " ".join([self.title, self.summary, *self.tags])
-        return list(
-            dict.fromkeys(
-                [
-                    *(f"kw:{w}" for w in words(text)),
-                    *(f"tag:{t}" for t in self.tags),
-                    f"level:{self.level.value}",
-                    *([f"cat:{fold(self.category)}"] if self.category else []),
-                    *(f"by:{i}" for i in self.staff_ids),
-                ]
-            )
-        )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
+from ocp.domain.changes import UNSET, Changes, Unset
 from ocp.domain.courses.values import LESSON_BODY_MAX_CHARS, LessonKind, duration, title
 from ocp.domain.errors import RuleViolated
 
@@ -30,6 +32,20 @@ class Module:
 
     def lesson(self, lesson_id: str) -> LessonOutline | None:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class LessonChanges(Changes):
+    """What PATCH /lessons/{id} may change; None clears the file or the duration."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"file_id", "duration_s"})
+
+    title: str | Unset = UNSET
+    kind: LessonKind | Unset = UNSET
+    body_markdown: str | Unset = UNSET
+    file_id: str | Unset | None = UNSET
+    duration_s: int | Unset | None = UNSET
+    is_preview: bool | Unset = UNSET
 
 
 @dataclass(slots=True)
@@ -84,35 +100,19 @@ class Lesson:
         if self.kind is LessonKind.TEXT and self.file_id is not None:
             raise RuleViolated("a text lesson has no file; use kind video or file", field="file_id")
 
-    def edit(
-        self,
-        now: datetime,
-        *,
-        title_text: str | None = None,
-        kind: LessonKind | None = None,
-        body_markdown: str | None = None,
-        file_id: str | None = None,
-        clear_file: bool = False,
-        duration_s: int | None = None,
-        clear_duration: bool = False,
-        is_preview: bool | None = None,
-    ) -> None:
-        if title_text is not None:
-            self.title = title(title_text)
-        if kind is not None:
-            self.kind = kind
-        if body_markdown is not None:
-            self.body_markdown = _body(body_markdown)
-        if clear_file:
-            self.file_id = None
-        elif file_id is not None:
-            self.file_id = file_id
-        if clear_duration:
-            self.duration_s = None
-        elif duration_s is not None:
-            self.duration_s = duration(duration_s)
-        if is_preview is not None:
-            self.is_preview = is_preview
+    def edit(self, now: datetime, changes: LessonChanges) -> None:
+        if not isinstance(changes.title, Unset):
+            self.title = title(changes.title)
+        if not isinstance(changes.kind, Unset):
+            self.kind = changes.kind
+        if not isinstance(changes.body_markdown, Unset):
+            self.body_markdown = _body(changes.body_markdown)
+        if not isinstance(changes.file_id, Unset):
+            self.file_id = changes.file_id
+        if not isinstance(changes.duration_s, Unset):
+            self.duration_s = duration(changes.duration_s)
+        if not isinstance(changes.is_preview, Unset):
+            self.is_preview = changes.is_preview
         self._check_file()
         self.updated_at = now
         self.version += 1

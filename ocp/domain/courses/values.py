@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from ocp.domain.errors import RuleViolated
+from ocp.domain.text import checked_text
 
 TITLE_MAX_CHARS = 200
 SUMMARY_MAX_CHARS = 500
@@ -77,29 +78,22 @@ def slug_with_suffix(base: str, suffix: str) -> str:
 # --- validated values ----------------------------------------------------------------------
 
 
-def _text(value: str, name: str, *, min_chars: int, max_chars: int, one_line: bool) -> str:
-    text = " ".join(value.split()) if one_line else value.strip()
-    if not min_chars <= len(text) <= max_chars:
-        raise RuleViolated(f"must be {min_chars} to {max_chars} characters", field=name)
-    if any((ord(ch) < 32 and ch not in "\n\r\t") or ord(ch) == 127 for ch in text):
-        raise RuleViolated("must not contain control characters", field=name)
-    return text
-
-
 def title(value: str, name: str = "title") -> str:
-    return _text(value, name, min_chars=1, max_chars=TITLE_MAX_CHARS, one_line=True)
+    return checked_text(value, name, min_chars=1, max_chars=TITLE_MAX_CHARS, one_line=True)
 
 
 def summary(value: str) -> str:
-    return _text(value, "summary", min_chars=0, max_chars=SUMMARY_MAX_CHARS, one_line=True)
+    return checked_text(value, "summary", min_chars=0, max_chars=SUMMARY_MAX_CHARS, one_line=True)
 
 
 def description(value: str) -> str:
-    return _text(value, "description", min_chars=0, max_chars=DESCRIPTION_MAX_CHARS, one_line=False)
+    return checked_text(
+        value, "description", min_chars=0, max_chars=DESCRIPTION_MAX_CHARS, one_line=False
+    )
 
 
 def category(value: str) -> str:
-    return _text(value, "category", min_chars=0, max_chars=CATEGORY_MAX_CHARS, one_line=True)
+    return checked_text(value, "category", min_chars=0, max_chars=CATEGORY_MAX_CHARS, one_line=True)
 
 
 def tag(value: str) -> str:
@@ -112,7 +106,7 @@ def tags(values: Iterable[str]) -> list[str]:
     if len(cleaned) > TAGS_MAX:
         raise RuleViolated(f"at most {TAGS_MAX} tags", field="tags")
     for value in cleaned:
-        _text(value, "tags", min_chars=1, max_chars=TAG_MAX_CHARS, one_line=True)
+        checked_text(value, "tags", min_chars=1, max_chars=TAG_MAX_CHARS, one_line=True)
     return cleaned
 
 

@@ -2,24 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from ocp.application.identity import IdentityService
+from ocp.application.courses import CatalogService, CourseService, OutlineService
+from ocp.application.files import DirectUploadService, FileService, UploadService
+from ocp.application.identity import AdminService, PasswordService, ProfileService, SessionService
+from ocp.application.learning import (
+    AssignmentService,
+    EnrollmentService,
+    GradebookService,
+    ProgressService,
+    ReviewService,
+)
 from ocp.application.paging import DEFAULT_LIMIT, MAX_LIMIT
 from ocp.domain.errors import AuthenticationFailed, StaleVersion
 from ocp.domain.users import User
 
+if TYPE_CHECKING:
+    from ocp.container import Container
 
-async def identity_service(request: Request) -> IdentityService:
-    service: IdentityService = request.app.state.container.identity_service()
-    return service
+T = TypeVar("T")
 
 
-Identity = Annotated[IdentityService, Depends(identity_service)]
+def use(pick: Callable[[Container], Callable[[], T]]) -> Any:
+    """A route's use case, made by the app's container: `Annotated[S, use(lambda c: c.s)]`.
+    The one place a request reaches the composition root."""
+
+    async def service(request: Request) -> T:
+        return pick(request.app.state.container)()
+
+    return Depends(service)
+
+
+Sessions = Annotated[SessionService, use(lambda c: c.session_service)]
+Passwords = Annotated[PasswordService, use(lambda c: c.password_service)]
+Profiles = Annotated[ProfileService, use(lambda c: c.profile_service)]
+Admin = Annotated[AdminService, use(lambda c: c.admin_service)]
+Courses = Annotated[CourseService, use(lambda c: c.course_service)]
+Outline = Annotated[OutlineService, use(lambda c: c.outline_service)]
+Catalog = Annotated[CatalogService, use(lambda c: c.catalog_service)]
+Uploads = Annotated[UploadService, use(lambda c: c.upload_service)]
+DirectUploads = Annotated[DirectUploadService, use(lambda c: c.direct_upload_service)]
+Files = Annotated[FileService, use(lambda c: c.file_service)]
+Enrollments = Annotated[EnrollmentService, use(lambda c: c.enrollment_service)]
+Progress = Annotated[ProgressService, use(lambda c: c.progress_service)]
+Assignments = Annotated[AssignmentService, use(lambda c: c.assignment_service)]
+Grades = Annotated[GradebookService, use(lambda c: c.gradebook_service)]
+Reviews = Annotated[ReviewService, use(lambda c: c.review_service)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +74,8 @@ async def authenticate_request(request: Request, *, required: bool) -> Session |
         if required:
             raise AuthenticationFailed("this route needs a bearer access token")
         return None
-    identity: IdentityService = request.app.state.container.identity_service()
-    user, session_id = await identity.authenticate(token)
+    sessions: SessionService = request.app.state.container.session_service()
+    user, session_id = await sessions.authenticate(token)
     state["user_id"] = user.id
     session = state["session"] = Session(user, session_id)
     return session

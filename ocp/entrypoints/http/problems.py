@@ -24,7 +24,16 @@ log = logging.getLogger("ocp.http")
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://ocp.dev/problems/"
 
+
 # domain error -> (status, problem type slug, title)
+class RangeNotSatisfiable(errors.DomainError):
+    """A requested byte range lies outside the content (an HTTP notion: 416 with the size)."""
+
+    def __init__(self, detail: str, size: int) -> None:
+        super().__init__(detail)
+        self.size = size
+
+
 DOMAIN_ERRORS: dict[type[errors.DomainError], tuple[int, str, str]] = {
     errors.InvalidOneTimeToken: (400, "invalid-token", "Invalid or expired token"),
     errors.InvalidCursor: (400, "invalid-cursor", "Invalid cursor"),
@@ -35,7 +44,7 @@ DOMAIN_ERRORS: dict[type[errors.DomainError], tuple[int, str, str]] = {
     errors.StaleVersion: (412, "stale-version", "Precondition failed"),
     errors.PayloadTooLarge: (413, "payload-too-large", "Payload too large"),
     errors.UnsupportedContent: (415, "unsupported-media-type", "Unsupported media type"),
-    errors.RangeNotSatisfiable: (416, "range-not-satisfiable", "Range not satisfiable"),
+    RangeNotSatisfiable: (416, "range-not-satisfiable", "Range not satisfiable"),
     errors.RuleViolated: (422, "validation-error", "Validation failed"),
     errors.TooManyAttempts: (429, "too-many-requests", "Too many requests"),
 }
@@ -132,7 +141,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, errors.TooManyAttempts):
         headers["Retry-After"] = str(exc.retry_after_s)
-    if isinstance(exc, errors.RangeNotSatisfiable):
+    if isinstance(exc, RangeNotSatisfiable):
         headers["Content-Range"] = f"bytes */{exc.size}"
     if isinstance(exc, errors.RuleViolated):
         extra["errors"] = [

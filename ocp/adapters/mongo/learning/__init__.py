@@ -1,5 +1,4 @@
-"""MongoDB learning stores: `enrollments` (shared with the courses capability's lookup),
-`assignments`, `submissions`, `reviews`, and the counters on `courses`.
+"""MongoDB learning stores: `enrollments`, `assignments`, `submissions`, `reviews`.
 
 No multi-document transactions: every change that must hold under concurrency is one
 conditional single-document update (a seat only while below capacity, a grade only on the
@@ -11,7 +10,6 @@ from ocp.adapters.mongo.learning.assignments import (
     MongoSubmissionRepository,
 )
 from ocp.adapters.mongo.learning.enrollments import (
-    MongoCourseCounters,
     MongoEnrollmentRepository,
     enrollment_to_doc,
 )
@@ -19,7 +17,6 @@ from ocp.adapters.mongo.learning.reviews import MongoReviewRepository
 
 __all__ = [
     "MongoAssignmentRepository",
-    "MongoCourseCounters",
     "MongoEnrollmentRepository",
     "MongoReviewRepository",
     "MongoSubmissionRepository",

@@ -1,22 +1,16 @@
-"""MongoDB enrollments (the collection the courses capability's lookup reads) and the
-course counters they move: seats and ratings, each one atomic update on the course."""
+"""MongoDB `enrollments`: one document per (course, student), with the student's progress."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from ocp.adapters.mongo.courses import SORT_FIELDS
 from ocp.adapters.mongo.errors import translate_errors
-from ocp.application.ports.courses import CatalogSort, catalog_key
-from ocp.application.ports.learning import CourseCard
-from ocp.domain.courses import Course, CourseStatus
 from ocp.domain.errors import NotFound, StaleVersion
-from ocp.domain.learning import Enrollment, rating_average
+from ocp.domain.learning import Enrollment
 
 Doc = dict[str, Any]
 _DUPLICATE_KEY = 11000
@@ -52,7 +46,7 @@ class MongoEnrollmentRepository:
         self._enrollments = db["enrollments"]
 
     async def ensure_indexes(self) -> None:
-        # The same unique index the courses capability's lookup declares: one per student.
+        # One enrollment per student and course; also the gradebook's (course, student) keyset.
         await self._enrollments.create_index(
             [("course_id", ASCENDING), ("user_id", ASCENDING)], unique=True, name="course_user"
         )
@@ -72,6 +66,15 @@ class MongoEnrollmentRepository:
     async def find(self, course_id: str, user_id: str) -> Enrollment | None:
         doc = await self._enrollments.find_one({"course_id": course_id, "user_id": user_id})
         return _enrollment_from_doc(doc) if doc else None
+
+    async def is_enrolled(self, course_id: str, user_id: str) -> bool:
+        found = await self._enrollments.find_one(
+            {"course_id": course_id, "user_id": user_id}, {"_id": 1}
+        )
+        return found is not None
+
+    async def has_enrollments(self, course_id: str) -> bool:
+        return await self._enrollments.find_one({"course_id": course_id}, {"_id": 1}) is not None
 
     async def save_progress(self, enrollment: Enrollment, expected_version: int) -> None:
         result = await self._enrollments.update_one(
@@ -142,89 +145,3 @@ class MongoEnrollmentRepository:
             skipped = {e["index"] for e in errors}
             return [e for n, e in enumerate(enrollments) if n not in skipped]
         return list(enrollments)
-
-
-# --- course counters -----------------------------------------------------------------------
-
-_POPULAR = SORT_FIELDS[CatalogSort.POPULAR]
-_RATING = SORT_FIELDS[CatalogSort.RATING]
-
-
-@translate_errors
-class MongoCourseCounters:
-    """Counters on the course document. Each is one atomic `$inc` (a seat only while the
-    course is published and below capacity, checked by the same update), then a `$set` of the
-    catalog key derived from it, guarded by the counter value it was derived from: when two
-    changes race, the key of whichever ran last is the one that stays. Both bump the version,
-    so a course edit read before them fails its version check instead of undoing them."""
-
-    def __init__(self, db: AsyncDatabase[Doc]) -> None:
-        self._courses = db["courses"]
-
-    async def ensure_indexes(self) -> None:
-        """The courses capability declares the indexes of `courses`."""
-
-    async def _move_seats(self, course: Course, where: Doc, delta: int) -> bool:
-        doc = await self._courses.find_one_and_update(
-            where,
-            {"$inc": {"enrolled_count": delta, "version": 1}},
-            projection={"enrolled_count": 1},
-            return_document=ReturnDocument.AFTER,
-        )
-        if doc is None:
-            return False
-        count = doc["enrolled_count"]
-        key = catalog_key(replace(course, enrolled_count=count), CatalogSort.POPULAR)
-        await self._courses.update_one(
-            {"_id": course.id, "enrolled_count": count},
-            {"$set": {_POPULAR: key}, "$inc": {"version": 1}},
-        )
-        return True
-
-    async def take_seat(self, course: Course) -> bool:
-        return await self.take_seats(course, 1)
-
-    async def take_seats(self, course: Course, count: int) -> bool:
-        fits = {"$lte": [{"$add": ["$enrolled_count", count]}, "$capacity"]}
-        below_capacity = {"$or": [{"capacity": None}, {"$expr": fits}]}
-        where = {"_id": course.id, "status": CourseStatus.PUBLISHED.value, **below_capacity}
-        return await self._move_seats(course, where, count)
-
-    async def give_back_seat(self, course: Course) -> None:
-        await self.give_back_seats(course, 1)
-
-    async def give_back_seats(self, course: Course, count: int) -> None:
-        where = {"_id": course.id, "enrolled_count": {"$gte": count}}
-        await self._move_seats(course, where, -count)
-
-    async def add_rating(self, course: Course, rating_delta: int, count_delta: int) -> None:
-        doc = await self._courses.find_one_and_update(
-            {"_id": course.id},
-            {"$inc": {"rating_sum": rating_delta, "rating_count": count_delta, "version": 1}},
-            projection={"rating_sum": 1, "rating_count": 1},
-            return_document=ReturnDocument.AFTER,
-        )
-        if doc is None:
-            return
-        total, count = doc["rating_sum"], doc["rating_count"]
-        average = rating_average(total, count)
-        key = catalog_key(
-            replace(course, rating_avg=average, rating_count=count), CatalogSort.RATING
-        )
-        await self._courses.update_one(
-            {"_id": course.id, "rating_sum": total, "rating_count": count},
-            {"$set": {"rating_avg": average, _RATING: key}, "$inc": {"version": 1}},
-        )
-
-    async def cards(self, course_ids: list[str]) -> dict[str, CourseCard]:
-        if not course_ids:
-            return {}
-        cursor = self._courses.find(
-            {"_id": {"$in": list(dict.fromkeys(course_ids))}},
-            {"slug": 1, "title": 1, "modules.lessons.id": 1},
-        )
-        found = {}
-        async for doc in cursor:
-            lessons = [x["id"] for m in doc.get("modules", []) for x in m.get("lessons", [])]
-            found[doc["_id"]] = CourseCard(doc["_id"], doc["slug"], doc["title"], lessons)
-        return found

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from ocp.application.learning import (
-    AssignmentChanges,
     AssignmentDraft,
-    AssignmentService,
     SubmissionDraft,
 )
-from ocp.domain.learning import Assignment
-from ocp.entrypoints.http.deps import CurrentUser, IfMatch, PagingParams, etag
+from ocp.domain.learning import Assignment, AssignmentChanges
+from ocp.entrypoints.http.deps import Assignments, CurrentUser, Grades, IfMatch, PagingParams, etag
 from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
 from ocp.entrypoints.http.routing import GuardedRoute
@@ -37,14 +35,6 @@ router = APIRouter(tags=["assignments"], route_class=GuardedRoute)
 
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 PathId = Annotated[str, Path(max_length=64)]
-
-
-async def assignment_service(request: Request) -> AssignmentService:
-    service: AssignmentService = request.app.state.container.assignment_service()
-    return service
-
-
-Assignments = Annotated[AssignmentService, Depends(assignment_service)]
 
 
 def _assignment(response: Response, assignment: Assignment) -> AssignmentOut:
@@ -130,16 +120,7 @@ async def edit_assignment(
     version: IfMatch,
     response: Response,
 ) -> AssignmentOut:
-    sent = body.model_fields_set
-    changes = AssignmentChanges(
-        title=body.title,
-        instructions=body.instructions,
-        **({"due_at": body.due_at} if "due_at" in sent else {}),
-        max_points=body.max_points,
-        allow_late=body.allow_late,
-        max_files=body.max_files,
-        allowed_types=tuple(body.allowed_types) if body.allowed_types is not None else None,
-    )
+    changes = AssignmentChanges.named(body.named())
     return _assignment(response, await service.edit(user, assignment_id, changes, version))
 
 
@@ -247,7 +228,7 @@ async def gradebook(
     course_id: PathId,
     request: Request,
     user: CurrentUser,
-    service: Assignments,
+    service: Grades,
     page: PagingParams,
     response: Response,
     format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
@@ -276,6 +257,6 @@ async def gradebook(
     summary="The caller's grades in a course, from their latest attempts (enrolled students)",
     responses=responses(401, 403, 404),
 )
-async def my_grades(course_id: PathId, user: CurrentUser, service: Assignments) -> MyGradesOut:
+async def my_grades(course_id: PathId, user: CurrentUser, service: Grades) -> MyGradesOut:
     grades = await service.my_grades(user, course_id)
     return MyGradesOut(items=[MyGradeOut.from_domain(g) for g in grades])

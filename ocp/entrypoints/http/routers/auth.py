@@ -8,7 +8,14 @@ from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from ocp.application.identity import TokenPair
-from ocp.entrypoints.http.deps import CurrentSession, CurrentUser, Identity, etag
+from ocp.entrypoints.http.deps import (
+    CurrentSession,
+    CurrentUser,
+    Passwords,
+    Profiles,
+    Sessions,
+    etag,
+)
 from ocp.entrypoints.http.problems import responses
 from ocp.entrypoints.http.routing import GuardedRoute
 from ocp.entrypoints.http.schemas.users import (
@@ -37,8 +44,8 @@ def _tokens(pair: TokenPair) -> TokenOut:
     summary="Create a student account",
     responses=responses(409, 413, 422),
 )
-async def register(body: RegisterIn, identity: Identity, response: Response) -> UserOut:
-    user = await identity.register(body.email, body.password, body.full_name)
+async def register(body: RegisterIn, profiles: Profiles, response: Response) -> UserOut:
+    user = await profiles.register(body.email, body.password, body.full_name)
     response.headers["ETag"] = etag(user.version)
     response.headers["Location"] = "/api/v1/users/me"
     return UserOut.from_domain(user)
@@ -51,9 +58,9 @@ async def register(body: RegisterIn, identity: Identity, response: Response) -> 
     responses=responses(401, 422, 429),
 )
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], identity: Identity
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], sessions: Sessions
 ) -> TokenOut:
-    return _tokens(await identity.login(form.username, form.password))
+    return _tokens(await sessions.login(form.username, form.password))
 
 
 @router.post(
@@ -62,8 +69,8 @@ async def token(
     summary="Trade a refresh token for a new pair (the old one is spent)",
     responses=responses(401, 422),
 )
-async def refresh(body: RefreshIn, identity: Identity) -> TokenOut:
-    return _tokens(await identity.refresh(body.refresh_token))
+async def refresh(body: RefreshIn, sessions: Sessions) -> TokenOut:
+    return _tokens(await sessions.refresh(body.refresh_token))
 
 
 @router.post(
@@ -72,8 +79,8 @@ async def refresh(body: RefreshIn, identity: Identity) -> TokenOut:
     summary="End the session of this refresh token",
     responses=responses(401, 422),
 )
-async def logout(body: RefreshIn, session: CurrentSession, identity: Identity) -> Response:
-    await identity.logout(session.user, body.refresh_token)
+async def logout(body: RefreshIn, session: CurrentSession, sessions: Sessions) -> Response:
+    await sessions.logout(session.user, body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -84,8 +91,8 @@ async def logout(body: RefreshIn, session: CurrentSession, identity: Identity) -
     response_class=Response,  # 202 with no body: the OpenAPI promises no JSON
     responses=responses(422),
 )
-async def request_password_reset(body: EmailIn, identity: Identity) -> Response:
-    await identity.request_password_reset(body.email)
+async def request_password_reset(body: EmailIn, passwords: Passwords) -> Response:
+    await passwords.request_password_reset(body.email)
     return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
@@ -95,8 +102,8 @@ async def request_password_reset(body: EmailIn, identity: Identity) -> Response:
     summary="Set a new password with a reset token; every session of the user ends",
     responses=responses(400, 422),
 )
-async def confirm_password_reset(body: PasswordResetConfirmIn, identity: Identity) -> Response:
-    await identity.confirm_password_reset(body.token, body.new_password)
+async def confirm_password_reset(body: PasswordResetConfirmIn, passwords: Passwords) -> Response:
+    await passwords.confirm_password_reset(body.token, body.new_password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -107,8 +114,8 @@ async def confirm_password_reset(body: PasswordResetConfirmIn, identity: Identit
     response_class=Response,  # 202 with no body: the OpenAPI promises no JSON
     responses=responses(401),
 )
-async def request_email_verification(user: CurrentUser, identity: Identity) -> Response:
-    await identity.request_email_verification(user)
+async def request_email_verification(user: CurrentUser, passwords: Passwords) -> Response:
+    await passwords.request_email_verification(user)
     return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
@@ -118,6 +125,6 @@ async def request_email_verification(user: CurrentUser, identity: Identity) -> R
     summary="Confirm an email address with its token",
     responses=responses(400, 422),
 )
-async def confirm_email_verification(body: TokenIn, identity: Identity) -> Response:
-    await identity.confirm_email_verification(body.token)
+async def confirm_email_verification(body: TokenIn, passwords: Passwords) -> Response:
+    await passwords.confirm_email_verification(body.token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from ocp.application.courses import (
-    CatalogFilter,
-    CourseChanges,
-    CourseDraft,
-    CourseService,
-    LessonDraft,
+from ocp.application.courses import CourseDraft, LessonDraft
+from ocp.domain.courses import CatalogFilter, CatalogSort, Course, CourseChanges, Level
+from ocp.entrypoints.http.deps import (
+    Catalog,
+    Courses,
+    CurrentUser,
+    IfMatch,
+    OptionalUser,
+    Outline,
+    PagingParams,
+    etag,
 )
-from ocp.application.ports.courses import CatalogSort
-from ocp.domain.courses import Course, Level
-from ocp.entrypoints.http.deps import CurrentUser, IfMatch, OptionalUser, PagingParams, etag
 from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
 from ocp.entrypoints.http.routing import GuardedRoute
@@ -36,12 +38,6 @@ from ocp.entrypoints.http.schemas.courses import (
 router = APIRouter(prefix="/api/v1/courses", tags=["courses"], route_class=GuardedRoute)
 
 
-async def course_service(request: Request) -> CourseService:
-    service: CourseService = request.app.state.container.course_service()
-    return service
-
-
-Courses = Annotated[CourseService, Depends(course_service)]
 CourseId = Annotated[str, Path(max_length=64)]
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 
@@ -87,7 +83,7 @@ async def browse(
     request: Request,
     response: Response,
     user: OptionalUser,
-    courses: Courses,
+    catalog: Catalog,
     page: PagingParams,
     q: Annotated[
         str | None, Query(max_length=200, description="words that must all appear")
@@ -99,7 +95,7 @@ async def browse(
     mine: Annotated[bool, Query(description="your own courses in every status")] = False,
     sort: CatalogSort = CatalogSort.NEWEST,
 ) -> PageOut[CourseOut]:
-    found = await courses.browse(
+    found = await catalog.browse(
         user,
         CatalogFilter(
             query=q,
@@ -150,17 +146,7 @@ async def edit_course(
     version: IfMatch,
     response: Response,
 ) -> CourseOut:
-    sent = body.model_fields_set
-    changes = CourseChanges(
-        title=body.title,
-        summary=body.summary,
-        description=body.description,
-        tags=tuple(body.tags) if body.tags is not None else None,
-        level=body.level,
-        category=body.category,
-        **({"capacity": body.capacity} if "capacity" in sent else {}),
-        **({"cover_file_id": body.cover_file_id} if "cover_file_id" in sent else {}),
-    )
+    changes = CourseChanges.named(body.named())
     return _course(response, await courses.edit_course(user, course_id, changes, version))
 
 
@@ -254,9 +240,9 @@ async def remove_instructor(
     responses=responses(401, 403, 404, 422),
 )
 async def add_module(
-    course_id: CourseId, body: ModuleIn, user: CurrentUser, courses: Courses
+    course_id: CourseId, body: ModuleIn, user: CurrentUser, outline: Outline
 ) -> ModuleOut:
-    course, module = await courses.add_module(user, course_id, body.title, body.summary)
+    course, module = await outline.add_module(user, course_id, body.title, body.summary)
     return ModuleOut.from_domain(module, course.position_of(module))
 
 
@@ -267,9 +253,9 @@ async def add_module(
     responses=responses(401, 404),
 )
 async def list_modules(
-    course_id: CourseId, user: OptionalUser, courses: Courses
+    course_id: CourseId, user: OptionalUser, outline: Outline
 ) -> list[ModuleOut]:
-    return ModuleOut.outline(await courses.modules(user, course_id))
+    return ModuleOut.outline(await outline.modules(user, course_id))
 
 
 @router.put(
@@ -279,9 +265,9 @@ async def list_modules(
     responses=responses(401, 403, 404, 422),
 )
 async def reorder_modules(
-    course_id: CourseId, body: ModuleOrderIn, user: CurrentUser, courses: Courses
+    course_id: CourseId, body: ModuleOrderIn, user: CurrentUser, outline: Outline
 ) -> list[ModuleOut]:
-    return ModuleOut.outline(await courses.reorder_modules(user, course_id, body.module_ids))
+    return ModuleOut.outline(await outline.reorder_modules(user, course_id, body.module_ids))
 
 
 @router.patch(
@@ -295,9 +281,9 @@ async def edit_module(
     module_id: CourseId,
     body: ModulePatchIn,
     user: CurrentUser,
-    courses: Courses,
+    outline: Outline,
 ) -> ModuleOut:
-    course, module = await courses.edit_module(
+    course, module = await outline.edit_module(
         user, course_id, module_id, title=body.title, summary=body.summary
     )
     return ModuleOut.from_domain(module, course.position_of(module))
@@ -310,9 +296,9 @@ async def edit_module(
     responses=responses(401, 403, 404),
 )
 async def delete_module(
-    course_id: CourseId, module_id: CourseId, user: CurrentUser, courses: Courses
+    course_id: CourseId, module_id: CourseId, user: CurrentUser, outline: Outline
 ) -> Response:
-    await courses.delete_module(user, course_id, module_id)
+    await outline.delete_module(user, course_id, module_id)
     return Response(status_code=NO_CONTENT)
 
 
@@ -328,10 +314,10 @@ async def add_lesson(
     module_id: CourseId,
     body: LessonIn,
     user: CurrentUser,
-    courses: Courses,
+    outline: Outline,
     response: Response,
 ) -> LessonOut:
-    lesson = await courses.add_lesson(
+    lesson = await outline.add_lesson(
         user,
         course_id,
         module_id,
@@ -360,7 +346,7 @@ async def reorder_lessons(
     module_id: CourseId,
     body: LessonOrderIn,
     user: CurrentUser,
-    courses: Courses,
+    outline: Outline,
 ) -> ModuleOut:
-    course, module = await courses.reorder_lessons(user, course_id, module_id, body.lesson_ids)
+    course, module = await outline.reorder_lessons(user, course_id, module_id, body.lesson_ids)
     return ModuleOut.from_domain(module, course.position_of(module))

@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from ocp.application.learning import EnrollmentService
 from ocp.domain.errors import PayloadTooLarge, UnsupportedContent
-from ocp.entrypoints.http.deps import CurrentUser, PagingParams
+from ocp.entrypoints.http.deps import CurrentUser, Enrollments, PagingParams, Progress
 from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
 from ocp.entrypoints.http.routing import GuardedRoute, body_stream, streams_own_body
@@ -34,14 +33,6 @@ BULK_CSV_MAX_BYTES = 512 * 1024  # 5,000 addresses of up to 100 characters
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 CourseId = Annotated[str, Path(max_length=64)]
 LessonId = Annotated[str, Path(max_length=64)]
-
-
-async def enrollment_service(request: Request) -> EnrollmentService:
-    service: EnrollmentService = request.app.state.container.enrollment_service()
-    return service
-
-
-Enrollments = Annotated[EnrollmentService, Depends(enrollment_service)]
 
 
 @router.post(
@@ -156,7 +147,7 @@ async def roster(
     course_id: CourseId,
     request: Request,
     user: CurrentUser,
-    service: Enrollments,
+    service: Progress,
     page: PagingParams,
     response: Response,
 ) -> PageOut[RosterItemOut]:
@@ -176,7 +167,7 @@ async def roster(
 async def my_enrollments(
     request: Request,
     user: CurrentUser,
-    service: Enrollments,
+    service: Progress,
     page: PagingParams,
     response: Response,
 ) -> PageOut[MyEnrollmentOut]:
@@ -193,9 +184,7 @@ async def my_enrollments(
     summary="The caller's progress in a course they are enrolled in",
     responses=responses(401, 403, 404),
 )
-async def progress(
-    course_id: CourseId, user: CurrentUser, service: Enrollments
-) -> CourseProgressOut:
+async def progress(course_id: CourseId, user: CurrentUser, service: Progress) -> CourseProgressOut:
     return CourseProgressOut.from_domain(await service.progress(user, course_id))
 
 
@@ -205,7 +194,7 @@ async def progress(
     summary="Mark a lesson complete (enrolled students; idempotent)",
     responses=responses(401, 403, 404),
 )
-async def complete_lesson(lesson_id: LessonId, user: CurrentUser, service: Enrollments) -> Response:
+async def complete_lesson(lesson_id: LessonId, user: CurrentUser, service: Progress) -> Response:
     await service.complete_lesson(user, lesson_id)
     return Response(status_code=NO_CONTENT)
 
@@ -216,6 +205,6 @@ async def complete_lesson(lesson_id: LessonId, user: CurrentUser, service: Enrol
     summary="Mark a lesson not complete again (enrolled students; idempotent)",
     responses=responses(401, 403, 404),
 )
-async def reopen_lesson(lesson_id: LessonId, user: CurrentUser, service: Enrollments) -> Response:
+async def reopen_lesson(lesson_id: LessonId, user: CurrentUser, service: Progress) -> Response:
     await service.reopen_lesson(user, lesson_id)
     return Response(status_code=NO_CONTENT)

@@ -8,16 +8,22 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.requests import ClientDisconnect
 
-from ocp.application.files import DirectUploadRequest, FileService, NewFile, Received
-from ocp.domain.errors import RangeNotSatisfiable, RuleViolated
+from ocp.application.files import DirectUploadRequest, OnFile
 from ocp.domain.files import FilePurpose, StoredFile
-from ocp.entrypoints.http.deps import CurrentUser, OptionalUser, PagingParams
+from ocp.entrypoints.http.deps import (
+    CurrentUser,
+    DirectUploads,
+    Files,
+    OptionalUser,
+    PagingParams,
+    Uploads,
+)
 from ocp.entrypoints.http.paging import link_next
-from ocp.entrypoints.http.problems import responses
+from ocp.entrypoints.http.problems import RangeNotSatisfiable, responses
 from ocp.entrypoints.http.routing import GuardedRoute, body_stream, streams_own_body
 from ocp.entrypoints.http.schemas.common import PageOut
 from ocp.entrypoints.http.schemas.files import DirectUploadIn, DirectUploadOut, FileOut
@@ -33,13 +39,6 @@ _INLINE = ("image/", "video/", "audio/")
 _SANDBOX = "sandbox; default-src 'none'"
 _ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9 ._()+,-]")
 
-
-async def file_service(request: Request) -> FileService:
-    service: FileService = request.app.state.container.file_service()
-    return service
-
-
-Files = Annotated[FileService, Depends(file_service)]
 
 _MULTIPART_BODY: dict[str, Any] = {
     "requestBody": {
@@ -70,45 +69,25 @@ _MULTIPART_BODY: dict[str, Any] = {
     openapi_extra=_MULTIPART_BODY,
 )
 @streams_own_body
-async def upload(request: Request, user: CurrentUser, files: Files) -> Any:
-    form_stream = MultipartStream(
+async def upload(request: Request, user: CurrentUser, uploads: Uploads) -> Any:
+    form = MultipartStream(
         body_stream(request),
         request.headers.get("content-type"),
-        max_file_bytes=files.max_upload_bytes,
+        max_file_bytes=uploads.max_upload_bytes,
         declared_length=declared_length(request.headers),
         text_fields=frozenset({"purpose", "course_id"}),
     )
-    received: Received | None = None
 
-    async def store(body: AsyncIterator[bytes], part: FilePart) -> Received:
-        nonlocal received
-        received = await files.receive(user, body)
-        return received
+    async def read_form(on_file: OnFile) -> dict[str, str]:
+        async def file_part(body: AsyncIterator[bytes], part: FilePart) -> None:
+            await on_file(body, part.filename)
+
+        return (await form.read(file_part)).fields
 
     try:
-        form = await form_stream.read(store)
+        recorded = await uploads.upload(user, read_form)
     except ClientDisconnect:
-        if received is not None:
-            await files.discard(received)
-        return Response(status_code=status.HTTP_400_BAD_REQUEST)
-    except BaseException:
-        if received is not None:
-            await files.discard(received)
-        raise
-    if form.file is None or form.file_part is None:
-        raise RuleViolated("a file part named `file` is required", field="file")
-    if "purpose" not in form.fields:
-        await files.discard(form.file)
-        raise RuleViolated("is required", field="purpose")
-    recorded = await files.record(
-        user,
-        form.file,
-        NewFile(
-            filename=form.file_part.filename,
-            purpose=form.fields["purpose"],
-            course_id=form.fields.get("course_id") or None,
-        ),
-    )
+        return Response(status_code=status.HTTP_400_BAD_REQUEST)  # nobody is left to read it
     return FileOut.from_domain(recorded)
 
 
@@ -144,9 +123,9 @@ async def list_files(
     responses=responses(401, 413, 422),
 )
 async def start_direct_upload(
-    body: DirectUploadIn, user: CurrentUser, files: Files, request: Request
+    body: DirectUploadIn, user: CurrentUser, direct: DirectUploads, request: Request
 ) -> DirectUploadOut:
-    ticket = await files.start_direct_upload(
+    ticket = await direct.start_direct_upload(
         user,
         DirectUploadRequest(
             filename=body.filename,
@@ -191,11 +170,11 @@ async def start_direct_upload(
 async def receive_direct_upload(
     upload_id: str,
     request: Request,
-    files: Files,
+    direct: DirectUploads,
     token: Annotated[str, Header(alias=UPLOAD_TOKEN_HEADER, max_length=128)],
 ) -> Response:
     try:
-        await files.receive_direct(upload_id, token, body_stream(request))
+        await direct.receive_direct(upload_id, token, body_stream(request))
     except ClientDisconnect:
         return Response(status_code=status.HTTP_400_BAD_REQUEST)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -208,8 +187,10 @@ async def receive_direct_upload(
     summary="Finish a direct upload: the stored bytes are checked (size, type) and recorded",
     responses=responses(401, 404, 409, 415),
 )
-async def complete_direct_upload(upload_id: str, user: CurrentUser, files: Files) -> FileOut:
-    return FileOut.from_domain(await files.complete_direct_upload(user, upload_id))
+async def complete_direct_upload(
+    upload_id: str, user: CurrentUser, direct: DirectUploads
+) -> FileOut:
+    return FileOut.from_domain(await direct.complete_direct_upload(user, upload_id))
 
 
 @router.get(

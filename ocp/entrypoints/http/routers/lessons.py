@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from ocp.application.courses import LessonChanges
-from ocp.entrypoints.http.deps import CurrentUser, IfMatch, OptionalUser, etag
+from ocp.domain.courses import LessonChanges
+from ocp.entrypoints.http.deps import CurrentUser, IfMatch, OptionalUser, Outline, etag
 from ocp.entrypoints.http.problems import responses
-from ocp.entrypoints.http.routers.courses import Courses
 from ocp.entrypoints.http.routing import GuardedRoute
 from ocp.entrypoints.http.schemas.courses import LessonOut, LessonPatchIn
 
@@ -26,9 +25,9 @@ LessonId = Annotated[str, Path(max_length=64)]
     responses=responses(401, 404),
 )
 async def get_lesson(
-    lesson_id: LessonId, user: OptionalUser, courses: Courses, response: Response
+    lesson_id: LessonId, user: OptionalUser, outline: Outline, response: Response
 ) -> LessonOut:
-    lesson = await courses.get_lesson(user, lesson_id)
+    lesson = await outline.get_lesson(user, lesson_id)
     response.headers["ETag"] = etag(lesson.version)
     return LessonOut.from_domain(lesson)
 
@@ -43,20 +42,12 @@ async def edit_lesson(
     lesson_id: LessonId,
     body: LessonPatchIn,
     user: CurrentUser,
-    courses: Courses,
+    outline: Outline,
     version: IfMatch,
     response: Response,
 ) -> LessonOut:
-    sent = body.model_fields_set
-    changes = LessonChanges(
-        title=body.title,
-        kind=body.kind,
-        body_markdown=body.body_markdown,
-        is_preview=body.is_preview,
-        **({"file_id": body.file_id} if "file_id" in sent else {}),
-        **({"duration_s": body.duration_s} if "duration_s" in sent else {}),
-    )
-    lesson = await courses.edit_lesson(user, lesson_id, changes, version)
+    changes = LessonChanges.named(body.named())
+    lesson = await outline.edit_lesson(user, lesson_id, changes, version)
     response.headers["ETag"] = etag(lesson.version)
     return LessonOut.from_domain(lesson)
 
@@ -67,6 +58,6 @@ async def edit_lesson(
     summary="Delete a lesson (course staff)",
     responses=responses(401, 403, 404),
 )
-async def delete_lesson(lesson_id: LessonId, user: CurrentUser, courses: Courses) -> Response:
-    await courses.delete_lesson(user, lesson_id)
+async def delete_lesson(lesson_id: LessonId, user: CurrentUser, outline: Outline) -> Response:
+    await outline.delete_lesson(user, lesson_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
-from ocp.application.learning import ReviewService
-from ocp.entrypoints.http.deps import CurrentUser, OptionalUser, PagingParams, etag
+from ocp.entrypoints.http.deps import CurrentUser, OptionalUser, PagingParams, Reviews, etag
 from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
 from ocp.entrypoints.http.routing import GuardedRoute
@@ -17,14 +16,6 @@ from ocp.entrypoints.http.schemas.learning import ReviewIn, ReviewOut
 router = APIRouter(prefix="/api/v1/courses", tags=["reviews"], route_class=GuardedRoute)
 
 CourseId = Annotated[str, Path(max_length=64)]
-
-
-async def review_service(request: Request) -> ReviewService:
-    service: ReviewService = request.app.state.container.review_service()
-    return service
-
-
-Reviews = Annotated[ReviewService, Depends(review_service)]
 
 
 @router.put(

@@ -6,14 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from ocp.application.identity import ProfileChanges
-from ocp.domain.users import Role
+from ocp.domain.users import ProfileChanges, Role
 from ocp.entrypoints.http.deps import (
+    Admin,
     CurrentSession,
     CurrentUser,
-    Identity,
     IfMatch,
     PagingParams,
+    Passwords,
+    Profiles,
     etag,
 )
 from ocp.entrypoints.http.paging import link_next
@@ -38,15 +39,10 @@ async def me(user: CurrentUser, response: Response) -> UserOut:
     responses=responses(401, 412, 422),
 )
 async def edit_me(
-    body: ProfileIn, user: CurrentUser, identity: Identity, version: IfMatch, response: Response
+    body: ProfileIn, user: CurrentUser, profiles: Profiles, version: IfMatch, response: Response
 ) -> UserOut:
-    sent = body.model_fields_set
-    changes = ProfileChanges(
-        full_name=body.full_name,
-        bio=body.bio,
-        **({"avatar_file_id": body.avatar_file_id} if "avatar_file_id" in sent else {}),
-    )
-    updated = await identity.update_profile(user, changes, if_match=version)
+    changes = ProfileChanges.named(body.named())
+    updated = await profiles.update_profile(user, changes, if_match=version)
     response.headers["ETag"] = etag(updated.version)
     return UserOut.from_domain(updated)
 
@@ -58,9 +54,9 @@ async def edit_me(
     responses=responses(401, 422),
 )
 async def change_password(
-    body: PasswordChangeIn, session: CurrentSession, identity: Identity
+    body: PasswordChangeIn, session: CurrentSession, passwords: Passwords
 ) -> Response:
-    await identity.change_password(
+    await passwords.change_password(
         session.user, session.session_id, body.current_password, body.new_password
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -75,15 +71,13 @@ async def change_password(
 async def list_users(
     request: Request,
     user: CurrentUser,
-    identity: Identity,
+    admin: Admin,
     page: PagingParams,
     response: Response,
     role: Role | None = None,
     q: Annotated[str | None, Query(max_length=100, description="part of email or name")] = None,
 ) -> PageOut[UserOut]:
-    found = await identity.list_users(
-        user, role=role, query=q, limit=page.limit, cursor=page.cursor
-    )
+    found = await admin.list_users(user, role=role, query=q, limit=page.limit, cursor=page.cursor)
     link_next(request, response, found.next_cursor)
     return PageOut[UserOut](
         items=[UserOut.from_domain(u) for u in found.items], next_cursor=found.next_cursor
@@ -96,10 +90,8 @@ async def list_users(
     summary="One user (admin)",
     responses=responses(401, 403, 404),
 )
-async def get_user(
-    user_id: str, user: CurrentUser, identity: Identity, response: Response
-) -> UserOut:
-    found = await identity.get_user(user, user_id)
+async def get_user(user_id: str, user: CurrentUser, admin: Admin, response: Response) -> UserOut:
+    found = await admin.get_user(user, user_id)
     response.headers["ETag"] = etag(found.version)
     return UserOut.from_domain(found)
 
@@ -115,11 +107,11 @@ async def administer_user(
     user_id: str,
     body: AdminUserIn,
     user: CurrentUser,
-    identity: Identity,
+    admin: Admin,
     version: IfMatch,
     response: Response,
 ) -> UserOut:
-    changed = await identity.administer_user(
+    changed = await admin.administer_user(
         user, user_id, role=body.role, is_active=body.is_active, if_match=version
     )
     response.headers["ETag"] = etag(changed.version)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -14,6 +14,10 @@ class Input(BaseModel):
     values are never coerced from another JSON type (an object is not a string)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    def named(self) -> dict[str, Any]:
+        """The fields the client named, as sent (a PATCH changes only these; see `Changes`)."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 PLAIN_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"

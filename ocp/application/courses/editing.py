@@ -1,0 +1,41 @@
+"""Changing a course document: read it, check who may, apply, save at the version read; when
+a colleague saved in between, read again and re-apply (outline edits commute)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ocp.application.course_roles import CourseRoles
+from ocp.application.ports.courses import CourseRepository
+from ocp.application.retry import retry_on_stale
+from ocp.domain.courses import Course
+from ocp.domain.users import User
+
+
+async def change_course(
+    courses: CourseRepository,
+    roles: CourseRoles,
+    actor: User,
+    id_or_slug: str,
+    change: Callable[[Course], object],
+    *,
+    owner_only: bool = False,
+    read: Course | None = None,
+) -> Course:
+    """Apply `change` to the current course as `actor` (staff; with `owner_only` the owner or
+    an admin) and save it. `read` is the course as the caller has just read and checked it,
+    to start from."""
+
+    async def attempt(n: int) -> Course:
+        course = read if read is not None and n == 0 else None
+        if course is None:
+            course = await roles.staff_course(actor, id_or_slug)
+        if owner_only:
+            course.require_owner(actor)
+        version = course.version
+        change(course)
+        if course.version != version:  # an idempotent transition changes nothing
+            await courses.update(course, version)
+        return course
+
+    return await retry_on_stale(attempt)

@@ -1,0 +1,184 @@
+"""Direct uploads: the client announces a file, sends its bytes to a presigned URL of the
+store (or the API's own URL, with a one-time token), then completes; what arrived is checked
+where no upload URL can reach it, then recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import AsyncIterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ocp.application.course_roles import CourseRoles
+from ocp.application.files.policy import FilePolicy
+from ocp.application.files.uploads import HEAD_BYTES, check_may_upload
+from ocp.application.ports.common import Clock, IdGenerator
+from ocp.application.ports.courses import CourseRepository
+from ocp.application.ports.files import (
+    ContentSniffer,
+    FileRepository,
+    FileStore,
+    PresignedRequest,
+    UploadSessionRepository,
+)
+from ocp.application.ports.learning import EnrollmentRepository
+from ocp.domain.errors import Conflict, DomainError, NotFound, PayloadTooLarge, RuleViolated
+from ocp.domain.files import (
+    StoredFile,
+    UploadSession,
+    check_content_type,
+    purpose_of,
+    sanitize_filename,
+)
+from ocp.domain.users import User
+
+
+@dataclass(frozen=True, slots=True)
+class DirectUploadRequest:
+    filename: str
+    size: int
+    content_type: str
+    purpose: str
+    course_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DirectUploadTicket:
+    """Where to send the bytes: `presigned` when the store takes them itself, else the API's
+    own URL carrying `token` (the router builds it)."""
+
+    session: UploadSession
+    token: str
+    presigned: PresignedRequest | None
+
+
+class DirectUploadService:
+    def __init__(
+        self,
+        *,
+        files: FileRepository,
+        uploads: UploadSessionRepository,
+        store: FileStore,
+        sniffer: ContentSniffer,
+        courses: CourseRepository,
+        enrollments: EnrollmentRepository,
+        clock: Clock,
+        ids: IdGenerator,
+        policy: FilePolicy,
+    ) -> None:
+        self._files = files
+        self._uploads = uploads
+        self._store = store
+        self._sniffer = sniffer
+        self._clock = clock
+        self._ids = ids
+        self._policy = policy
+        self._roles = CourseRoles(courses, enrollments)
+
+    async def start_direct_upload(
+        self, actor: User, request: DirectUploadRequest
+    ) -> DirectUploadTicket:
+        purpose = purpose_of(request.purpose)
+        if request.size > self._policy.max_upload_bytes:
+            raise PayloadTooLarge(f"files may be at most {self._policy.max_upload_bytes} bytes")
+        if request.size < 0:
+            raise RuleViolated("must not be negative", field="size")
+        await check_may_upload(self._roles, actor, purpose, request.course_id)
+        now = self._clock.now()
+        upload_id = self._ids.new_id()
+        token = secrets.token_urlsafe(32)
+        session = UploadSession(
+            id=upload_id,
+            owner_id=actor.id,
+            purpose=purpose,
+            filename=sanitize_filename(request.filename),
+            size=request.size,
+            declared_type=request.content_type,
+            storage_key=f"up-{upload_id}",
+            token_hash=_hash_token(token),
+            created_at=now,
+            expires_at=now + timedelta(seconds=self._policy.direct_upload_ttl_s),
+            course_id=request.course_id or None,
+        )
+        presigned = await self._store.presign_put(
+            session.storage_key, self._policy.direct_upload_ttl_s
+        )
+        await self._uploads.add(session)
+        return DirectUploadTicket(session, token, presigned)
+
+    async def receive_direct(
+        self, upload_id: str, token: str, content: AsyncIterable[bytes]
+    ) -> None:
+        """The bytes of a direct upload sent to the API's own URL, authorized by the upload's
+        token; at most the announced size is accepted."""
+        session = await self._uploads.get(upload_id)
+        if (
+            session is None
+            or not hmac.compare_digest(session.token_hash, _hash_token(token))
+            or session.is_expired(self._clock.now())
+        ):
+            raise NotFound("no such upload, or it has expired")
+        await self._store.write(session.storage_key, content, session.size)
+
+    async def complete_direct_upload(self, actor: User, upload_id: str) -> StoredFile:
+        """Check what arrived and record it. The bytes are first moved to the file's own key,
+        which no upload URL points at, and checked there: a presigned PUT still valid, or a
+        slow PUT finishing later, can only replace the discarded staging object, never the
+        bytes that were checked, hashed and recorded."""
+        session = await self._uploads.get(upload_id)
+        if session is None or session.owner_id != actor.id or session.is_expired(self._clock.now()):
+            raise NotFound("no such upload, or it has expired")
+        if await self._store.stat(session.storage_key) is None:
+            raise Conflict("nothing has arrived for this upload yet")
+        key = session.id  # the file's id, as for uploads through the API
+        try:
+            await self._store.move(session.storage_key, key)
+        except NotFound:
+            raise NotFound("no such upload") from None  # a concurrent completion took it
+        try:
+            file = await self._checked_arrival(session, key)
+        except DomainError:
+            await self._store.delete(key)
+            await self._uploads.delete(session.id)
+            raise
+        try:
+            await self._files.add(file)  # before the session goes: a failure here can be retried
+        except Conflict:
+            raise NotFound("no such upload") from None
+        await self._uploads.delete(session.id)
+        return file
+
+    async def _checked_arrival(self, session: UploadSession, key: str) -> StoredFile:
+        info = await self._store.stat(key)
+        size = info.size if info is not None else 0
+        if size != session.size:
+            raise Conflict(
+                f"{size} bytes arrived where {session.size} were announced; upload again"
+            )
+        head = b""
+        digest = hashlib.sha256()
+        async for chunk in await self._store.open(key):
+            if len(head) < HEAD_BYTES:
+                head += chunk[: HEAD_BYTES - len(head)]
+            digest.update(chunk)
+        content_type = check_content_type(
+            session.purpose, self._sniffer.sniff(head, size <= len(head))
+        )
+        return StoredFile(
+            id=session.id,
+            owner_id=session.owner_id,
+            purpose=session.purpose,
+            filename=session.filename,
+            content_type=content_type,
+            size=size,
+            sha256=digest.hexdigest(),
+            storage_key=key,
+            created_at=self._clock.now(),
+            course_id=session.course_id,
+        )
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,108 @@
+"""Every collection contract on the MongoDB stores, against a real SecantusDB server (the
+in-memory stores run the same ones in `tests/unit/test_store_contracts.py`), and the plans of
+the queries an index must serve."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocp.adapters.mongo import ensure_indexes, mongo_stores
+from tests.contracts import THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S
+from tests.contracts.courses import CourseRepositoryContract, LessonRepositoryContract
+from tests.contracts.files import FileRepositoryContract, UploadSessionRepositoryContract
+from tests.contracts.identity import (
+    LoginThrottleContract,
+    OneTimeTokenStoreContract,
+    RefreshTokenStoreContract,
+    UserRepositoryContract,
+)
+from tests.contracts.learning import (
+    AssignmentRepositoryContract,
+    CourseCountersContract,
+    EnrollmentRepositoryContract,
+    ReviewRepositoryContract,
+    SubmissionRepositoryContract,
+)
+
+
+@pytest.fixture
+async def stores(mongo_db):
+    made = mongo_stores(
+        mongo_db, login_max_failures=THROTTLE_MAX_FAILURES, login_window_s=THROTTLE_WINDOW_S
+    )
+    await ensure_indexes(made)
+    await ensure_indexes(made)  # idempotent: a second start-up changes nothing
+    return made
+
+
+class TestUsers(UserRepositoryContract):
+    pass
+
+
+class TestRefreshTokens(RefreshTokenStoreContract):
+    pass
+
+
+class TestOneTimeTokens(OneTimeTokenStoreContract):
+    pass
+
+
+class TestLoginThrottle(LoginThrottleContract):
+    pass
+
+
+class TestCourses(CourseRepositoryContract):
+    pass
+
+
+class TestCourseCounters(CourseCountersContract):
+    pass
+
+
+class TestLessons(LessonRepositoryContract):
+    pass
+
+
+class TestEnrollments(EnrollmentRepositoryContract):
+    pass
+
+
+class TestAssignments(AssignmentRepositoryContract):
+    pass
+
+
+class TestSubmissions(SubmissionRepositoryContract):
+    pass
+
+
+class TestReviews(ReviewRepositoryContract):
+    pass
+
+
+class TestFiles(FileRepositoryContract):
+    pass
+
+
+class TestUploadSessions(UploadSessionRepositoryContract):
+    pass
+
+
+def winning_plan(explained) -> str:
+    return str(explained["queryPlanner"]["winningPlan"])
+
+
+async def test_user_lookups_use_indexes(stores, mongo_db):
+    plan = await mongo_db["users"].find({"email_key": "a@b.co"}).explain()
+    assert "IXSCAN" in winning_plan(plan)
+    plan = await mongo_db["users"].find({"role": "admin"}).sort("_id", 1).explain()
+    assert "COLLSCAN" not in winning_plan(plan)
+
+
+async def test_listing_a_users_files_uses_an_index(stores, mongo_db):
+    plan = (
+        await mongo_db["files"]
+        .find({"owner_id": "u1", "purpose": "avatar"})
+        .sort("_id", -1)
+        .explain()
+    )
+    assert "COLLSCAN" not in winning_plan(plan)

@@ -1,0 +1,81 @@
+"""Every collection contract on the in-memory stores (MongoDB runs the same ones in
+`tests/integration/test_mongo_store_contracts.py`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocp.adapters.memory import memory_stores
+from tests.contracts import THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S
+from tests.contracts.courses import CourseRepositoryContract, LessonRepositoryContract
+from tests.contracts.files import FileRepositoryContract, UploadSessionRepositoryContract
+from tests.contracts.identity import (
+    LoginThrottleContract,
+    OneTimeTokenStoreContract,
+    RefreshTokenStoreContract,
+    UserRepositoryContract,
+)
+from tests.contracts.learning import (
+    AssignmentRepositoryContract,
+    CourseCountersContract,
+    EnrollmentRepositoryContract,
+    ReviewRepositoryContract,
+    SubmissionRepositoryContract,
+)
+
+
+@pytest.fixture
+def stores():
+    return memory_stores(login_max_failures=THROTTLE_MAX_FAILURES, login_window_s=THROTTLE_WINDOW_S)
+
+
+class TestUsers(UserRepositoryContract):
+    pass
+
+
+class TestRefreshTokens(RefreshTokenStoreContract):
+    pass
+
+
+class TestOneTimeTokens(OneTimeTokenStoreContract):
+    pass
+
+
+class TestLoginThrottle(LoginThrottleContract):
+    pass
+
+
+class TestCourses(CourseRepositoryContract):
+    pass
+
+
+class TestCourseCounters(CourseCountersContract):
+    pass
+
+
+class TestLessons(LessonRepositoryContract):
+    pass
+
+
+class TestEnrollments(EnrollmentRepositoryContract):
+    pass
+
+
+class TestAssignments(AssignmentRepositoryContract):
+    pass
+
+
+class TestSubmissions(SubmissionRepositoryContract):
+    pass
+
+
+class TestReviews(ReviewRepositoryContract):
+    pass
+
+
+class TestFiles(FileRepositoryContract):
+    pass
+
+
+class TestUploadSessions(UploadSessionRepositoryContract):
+    pass
