@@ -111,7 +111,7 @@ class Settings(BaseSettings):
     )
     demo_seed: bool = Field(False, description="fill an empty database with a demo catalog")
 
-    # observability (issue 6)
+    # observability
     metrics_enabled: bool = Field(True, description="serve Prometheus metrics at /metrics")
     metrics_token: str | None = Field(
         None, description="when set, /metrics needs `Authorization: Bearer <this token>`"

@@ -1,6 +1,6 @@
 """uvicorn's HTTP protocol with a deadline on request headers: uvicorn times out an idle
 keep-alive connection but not one that trickles its headers a byte at a time, so 300 such
-connections held 300 sockets and buffers forever (issue 9). A connection whose request head
+connections held 300 sockets and buffers forever. A connection whose request head
 is not complete within `OCP_HEADER_TIMEOUT_S` of its first byte (or of connecting) is closed.
 A reverse proxy in front should still buffer requests and time them out itself."""
 

@@ -9,7 +9,7 @@ from typing import Any
 import jwt
 import pytest
 
-from ocp.adapters.security.tokens import JwtTokenIssuer, generate_secret
+from ocp.adapters.security.tokens import JwtTokenIssuer
 from ocp.domain.errors import AuthenticationFailed
 from ocp.domain.users import Email, Role, User
 
@@ -172,13 +172,6 @@ def test_garbage_is_rejected(issuer: JwtTokenIssuer, garbage: str) -> None:
 def test_a_short_secret_is_refused() -> None:
     with pytest.raises(ValueError):
         JwtTokenIssuer("too short for HS256")
-
-
-def test_a_generated_secret_is_accepted_and_fresh_each_time() -> None:
-    secret = generate_secret()
-
-    assert secret != generate_secret()
-    JwtTokenIssuer(secret)
 
 
 def test_a_secret_token_is_stored_only_as_its_sha256(issuer: JwtTokenIssuer) -> None:

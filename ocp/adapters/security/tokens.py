@@ -33,11 +33,6 @@ class _Verified:
     iat: int
 
 
-def generate_secret() -> str:
-    """A fresh signing key, for deployments that have none yet."""
-    return secrets.token_urlsafe(48)
-
-
 class JwtTokenIssuer:
     def __init__(
         self,

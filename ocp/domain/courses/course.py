@@ -73,7 +73,7 @@ class Course:
     enrolled_count: int = 0
     rating_avg: float = 0.0
     rating_count: int = 0
-    rating_sum: int = 0  # exact sum of review ratings; rating_avg derives from it (issue 5)
+    rating_sum: int = 0  # exact sum of review ratings; rating_avg derives from it
     cover_file_id: str | None = None
     published_at: datetime | None = None
     modules: list[Module] = field(default_factory=list)

@@ -35,12 +35,9 @@ ROUTERS = [
     users.router,
     ops.router,
     auth.router,
-    # courses (issue 3)
     courses.router,
     lessons.router,
-    # files (issue 4)
     files.router,
-    # learning (issue 5)
     enrollments.router,
     assignments.router,
     reviews.router,
