@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -384,3 +384,116 @@ def course_body(title: str = "A course") -> dict[str, Any]:
 
 
 PNG = png_bytes(bytes(range(200)))
+
+
+# --- courses, students and work over HTTP, as a client makes them -----------------------------
+
+API = "/api/v1/courses"
+
+
+async def a_draft(client, teacher, title="Python for Data Science", **fields):
+    body = {"title": title, "summary": "Learn it", "tags": ["python"], **fields}
+    response = await client.post(API, json=body, headers=teacher.auth)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def a_module(client, teacher, course_id, title="Basics"):
+    response = await client.post(
+        f"{API}/{course_id}/modules", json={"title": title}, headers=teacher.auth
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def a_lesson(client, teacher, course_id, module_id, title="Intro", **fields):
+    response = await client.post(
+        f"{API}/{course_id}/modules/{module_id}/lessons",
+        json={"title": title, "kind": "text", "body_markdown": "# Hello", **fields},
+        headers=teacher.auth,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def a_published(client, teacher, title="Python for Data Science", **fields):
+    course = await a_draft(client, teacher, title, **fields)
+    module = await a_module(client, teacher, course["id"])
+    await a_lesson(client, teacher, course["id"], module["id"], is_preview=True)
+    response = await client.post(f"{API}/{course['id']}/publish", headers=teacher.auth)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@dataclass
+class BuiltCourse:
+    id: str
+    slug: str
+    lesson_ids: list[str] = field(default_factory=list)
+    module_id: str = ""
+
+
+async def a_course(
+    client: httpx.AsyncClient,
+    teacher: Account,
+    *,
+    lessons: int = 2,
+    capacity: int | None = None,
+    publish: bool = True,
+    title: str = "Learning 101",
+) -> BuiltCourse:
+    """A course built over HTTP: one module with `lessons` text lessons, published by default."""
+    body: dict[str, object] = {"title": title, "summary": "s", "description": "d", "tags": []}
+    body |= {"level": "beginner", "category": "test"}
+    if capacity is not None:
+        body["capacity"] = capacity
+    made = await client.post("/api/v1/courses", json=body, headers=teacher.auth)
+    assert made.status_code == 201, made.text
+    course = BuiltCourse(made.json()["id"], made.json()["slug"])
+    module = await client.post(
+        f"/api/v1/courses/{course.id}/modules", json={"title": "Week 1"}, headers=teacher.auth
+    )
+    assert module.status_code == 201, module.text
+    course.module_id = module.json()["id"]
+    for n in range(lessons):
+        lesson = await client.post(
+            f"/api/v1/courses/{course.id}/modules/{course.module_id}/lessons",
+            json={"title": f"Lesson {n + 1}", "kind": "text", "body_markdown": "read me"},
+            headers=teacher.auth,
+        )
+        assert lesson.status_code == 201, lesson.text
+        course.lesson_ids.append(lesson.json()["id"])
+    if publish:
+        published = await client.post(f"/api/v1/courses/{course.id}/publish", headers=teacher.auth)
+        assert published.status_code == 200, published.text
+    return course
+
+
+async def a_teacher(client: httpx.AsyncClient, container) -> Account:
+    return await signed_up(client, container, Role.INSTRUCTOR)
+
+
+async def enrolled(client: httpx.AsyncClient, container, course: BuiltCourse, **kw) -> Account:
+    student = await signed_up(client, container, **kw)
+    answer = await client.post(f"/api/v1/courses/{course.id}/enrollments", headers=student.auth)
+    assert answer.status_code == 201, answer.text
+    return student
+
+
+def url(course: BuiltCourse, tail: str = "") -> str:
+    return f"/api/v1/courses/{course.id}{tail}"
+
+
+async def an_assignment(client, teacher, course, **fields) -> dict:
+    body = {"title": "Essay", "instructions": "Write", "max_points": 10, **fields}
+    made = await client.post(url(course, "/assignments"), json=body, headers=teacher.auth)
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+async def submit(client, student, assignment_id, **body):
+    return await client.post(
+        f"/api/v1/assignments/{assignment_id}/submissions",
+        json=body or {"text": "my work"},
+        headers=student.auth,
+    )

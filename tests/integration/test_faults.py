@@ -21,9 +21,17 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from ocp.container import Container
-from tests.builders import JWT_SECRET, app_client, png_bytes, signed_up, test_settings
+from tests.builders import (
+    JWT_SECRET,
+    a_course,
+    a_teacher,
+    app_client,
+    png_bytes,
+    signed_up,
+    test_settings,
+    url,
+)
 from tests.integration.processes import serving, wait_until
-from tests.unit.test_learning_http import a_course, a_teacher, url
 
 PNG = png_bytes(bytes(range(200)))
 BOUNDARY = "ocp-fault-boundary-1b2c3d"

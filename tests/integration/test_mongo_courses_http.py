@@ -15,8 +15,15 @@ from ocp.adapters.mongo.courses import MongoCourseRepository, catalog_filter
 from ocp.container import Container
 from ocp.domain.courses import CatalogQuery, CatalogSort, CourseStatus
 from ocp.domain.users import Role
-from tests.builders import app_client, signed_up, test_settings
-from tests.unit.test_courses_http import a_draft, a_lesson, a_module, a_published
+from tests.builders import (
+    a_draft,
+    a_lesson,
+    a_module,
+    a_published,
+    app_client,
+    signed_up,
+    test_settings,
+)
 
 API = "/api/v1/courses"
 _databases = itertools.count(1)

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.builders import signed_up
-from tests.unit.test_enrollment_capacity_and_gradebook import (
+from ocp.application.learning import grades as grades_module
+from tests.builders import a_course, a_teacher, enrolled, signed_up, url
+from tests.scenarios import (
     one_student_floods_while_others_enroll,
+    the_gradebook_comes_in_pages_with_a_link_to_the_next,
+    the_gradebook_csv_is_the_whole_book_streamed_page_by_page,
 )
-from tests.unit.test_enrollment_capacity_and_gradebook import (
-    test_the_gradebook_comes_in_pages_with_a_link_to_the_next as gradebook_pages,
-)
-from tests.unit.test_enrollment_capacity_and_gradebook import (
-    test_the_gradebook_csv_is_the_whole_book_streamed_page_by_page as gradebook_csv_pages,
-)
-from tests.unit.test_learning_http import a_course, a_teacher, enrolled, url
 
 
 async def test_twenty_concurrent_enrollments_fill_five_seats_exactly(
@@ -60,13 +56,16 @@ async def test_a_student_flooding_enrollments_holds_one_seat_on_mongodb(
 
 
 async def test_the_gradebook_pages_on_mongodb(mongo_client_http, mongo_container):
-    await gradebook_pages(mongo_client_http, mongo_container)
+    await the_gradebook_comes_in_pages_with_a_link_to_the_next(mongo_client_http, mongo_container)
 
 
 async def test_the_gradebook_csv_streams_page_by_page_on_mongodb(
     mongo_client_http, mongo_container, monkeypatch
 ):
-    await gradebook_csv_pages(mongo_client_http, mongo_container, monkeypatch)
+    monkeypatch.setattr(grades_module, "_EXPORT_PAGE", 2)
+    await the_gradebook_csv_is_the_whole_book_streamed_page_by_page(
+        mongo_client_http, mongo_container
+    )
 
 
 async def test_concurrent_reviews_keep_the_rating_exact(mongo_client_http, mongo_container):

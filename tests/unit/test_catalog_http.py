@@ -9,8 +9,7 @@ import pytest
 from ocp.adapters.memory.clock import ManualClock
 from ocp.container import Container
 from ocp.domain.users import Role
-from tests.builders import app_client, signed_up, test_settings
-from tests.unit.test_courses_http import a_draft, a_published
+from tests.builders import a_draft, a_published, app_client, signed_up, test_settings
 
 API = "/api/v1/courses"
 

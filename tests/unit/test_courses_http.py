@@ -5,43 +5,16 @@ from __future__ import annotations
 import pytest
 
 from ocp.domain.users import Role
-from tests.builders import enrolled_in, signed_up
+from tests.builders import (
+    a_draft,
+    a_lesson,
+    a_module,
+    a_published,
+    enrolled_in,
+    signed_up,
+)
 
 API = "/api/v1/courses"
-
-
-async def a_draft(client, teacher, title="Python for Data Science", **fields):
-    body = {"title": title, "summary": "Learn it", "tags": ["python"], **fields}
-    response = await client.post(API, json=body, headers=teacher.auth)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def a_module(client, teacher, course_id, title="Basics"):
-    response = await client.post(
-        f"{API}/{course_id}/modules", json={"title": title}, headers=teacher.auth
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def a_lesson(client, teacher, course_id, module_id, title="Intro", **fields):
-    response = await client.post(
-        f"{API}/{course_id}/modules/{module_id}/lessons",
-        json={"title": title, "kind": "text", "body_markdown": "# Hello", **fields},
-        headers=teacher.auth,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def a_published(client, teacher, title="Python for Data Science", **fields):
-    course = await a_draft(client, teacher, title, **fields)
-    module = await a_module(client, teacher, course["id"])
-    await a_lesson(client, teacher, course["id"], module["id"], is_preview=True)
-    response = await client.post(f"{API}/{course['id']}/publish", headers=teacher.auth)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 @pytest.fixture

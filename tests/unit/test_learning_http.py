@@ -1,73 +1,17 @@
-"""Builders the learning suites share: a course made through the API, enrolled students."""
+"""Learning over HTTP on the in-memory adapters: enrollment, progress, assignments, submissions,
+grades and reviews as a client sees them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import httpx
-
-from ocp.domain.users import Role
-from tests.builders import Account, signed_up
-
-
-@dataclass
-class BuiltCourse:
-    id: str
-    slug: str
-    lesson_ids: list[str] = field(default_factory=list)
-    module_id: str = ""
-
-
-async def a_course(
-    client: httpx.AsyncClient,
-    teacher: Account,
-    *,
-    lessons: int = 2,
-    capacity: int | None = None,
-    publish: bool = True,
-    title: str = "Learning 101",
-) -> BuiltCourse:
-    """A course built over HTTP: one module with `lessons` text lessons, published by default."""
-    body: dict[str, object] = {"title": title, "summary": "s", "description": "d", "tags": []}
-    body |= {"level": "beginner", "category": "test"}
-    if capacity is not None:
-        body["capacity"] = capacity
-    made = await client.post("/api/v1/courses", json=body, headers=teacher.auth)
-    assert made.status_code == 201, made.text
-    course = BuiltCourse(made.json()["id"], made.json()["slug"])
-    module = await client.post(
-        f"/api/v1/courses/{course.id}/modules", json={"title": "Week 1"}, headers=teacher.auth
-    )
-    assert module.status_code == 201, module.text
-    course.module_id = module.json()["id"]
-    for n in range(lessons):
-        lesson = await client.post(
-            f"/api/v1/courses/{course.id}/modules/{course.module_id}/lessons",
-            json={"title": f"Lesson {n + 1}", "kind": "text", "body_markdown": "read me"},
-            headers=teacher.auth,
-        )
-        assert lesson.status_code == 201, lesson.text
-        course.lesson_ids.append(lesson.json()["id"])
-    if publish:
-        published = await client.post(f"/api/v1/courses/{course.id}/publish", headers=teacher.auth)
-        assert published.status_code == 200, published.text
-    return course
-
-
-async def a_teacher(client: httpx.AsyncClient, container) -> Account:
-    return await signed_up(client, container, Role.INSTRUCTOR)
-
-
-async def enrolled(client: httpx.AsyncClient, container, course: BuiltCourse, **kw) -> Account:
-    student = await signed_up(client, container, **kw)
-    answer = await client.post(f"/api/v1/courses/{course.id}/enrollments", headers=student.auth)
-    assert answer.status_code == 201, answer.text
-    return student
-
-
-def url(course: BuiltCourse, tail: str = "") -> str:
-    return f"/api/v1/courses/{course.id}{tail}"
-
+from tests.builders import (
+    a_course,
+    a_teacher,
+    an_assignment,
+    enrolled,
+    signed_up,
+    submit,
+    url,
+)
 
 # --- enrollment ----------------------------------------------------------------------------
 
@@ -309,21 +253,6 @@ async def test_only_enrolled_students_review_and_ratings_are_1_to_5(client, cont
 
 
 # --- assignments, submissions, grades ------------------------------------------------------
-
-
-async def an_assignment(client, teacher, course, **fields) -> dict:
-    body = {"title": "Essay", "instructions": "Write", "max_points": 10, **fields}
-    made = await client.post(url(course, "/assignments"), json=body, headers=teacher.auth)
-    assert made.status_code == 201, made.text
-    return made.json()
-
-
-async def submit(client, student, assignment_id, **body):
-    return await client.post(
-        f"/api/v1/assignments/{assignment_id}/submissions",
-        json=body or {"text": "my work"},
-        headers=student.auth,
-    )
 
 
 async def test_staff_set_assignments_students_read_them(client, container):

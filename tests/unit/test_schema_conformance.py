@@ -18,7 +18,7 @@ from ocp.domain.learning import (
     RATING_MIN,
 )
 from ocp.domain.users import FULL_NAME_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
-from tests.unit.test_learning_http import a_course, a_teacher, enrolled, url
+from tests.builders import a_course, a_teacher, enrolled, url
 
 NAME = {"minLength": 1, "maxLength": FULL_NAME_MAX_CHARS}
 PASSWORD = {"minLength": PASSWORD_MIN_CHARS, "maxLength": PASSWORD_MAX_CHARS}
