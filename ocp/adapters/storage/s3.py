@@ -66,6 +66,17 @@ class S3FileStore:
         except (BotoCoreError, ClientError) as exc:
             raise DependencyUnavailable("file store") from exc
 
+    async def _object_call(self, method: Callable[..., T], /, **params: Any) -> T:
+        """`_call` on one object: a missing object is `NotFound`."""
+        try:
+            return await anyio.to_thread.run_sync(lambda: method(**params))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
+                raise NotFound("no such stored object") from None
+            raise DependencyUnavailable("file store") from exc
+        except BotoCoreError as exc:
+            raise DependencyUnavailable("file store") from exc
+
     async def write(self, key: str, content: AsyncIterable[bytes], max_bytes: int) -> WrittenObject:
         name = self._key(key)
         digest = hashlib.sha256()
@@ -155,18 +166,12 @@ class S3FileStore:
                 yield  # pragma: no cover
 
             return nothing()
-        try:
-            answer = await anyio.to_thread.run_sync(
-                lambda: self._client.get_object(
-                    Bucket=self._bucket, Key=name, Range=f"bytes={first}-{first + length - 1}"
-                )
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
-                raise NotFound("no such stored object") from None
-            raise DependencyUnavailable("file store") from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable("file store") from exc
+        answer = await self._object_call(
+            self._client.get_object,
+            Bucket=self._bucket,
+            Key=name,
+            Range=f"bytes={first}-{first + length - 1}",
+        )
         body = answer["Body"]
 
         async def chunks() -> AsyncIterator[bytes]:
@@ -185,37 +190,23 @@ class S3FileStore:
         return chunks()
 
     async def stat(self, key: str) -> ObjectInfo | None:
-        name = self._key(key)
         try:
-            answer = await anyio.to_thread.run_sync(
-                lambda: self._client.head_object(Bucket=self._bucket, Key=name)
+            answer = await self._object_call(
+                self._client.head_object, Bucket=self._bucket, Key=self._key(key)
             )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
-                return None
-            raise DependencyUnavailable("file store") from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable("file store") from exc
+        except NotFound:
+            return None
         return ObjectInfo(key, int(answer["ContentLength"]), answer["LastModified"])
 
     async def move(self, src: str, dst: str) -> None:
         """A server-side copy (up to 5 GB, S3's limit for one copy), then the source goes;
         a presigned PUT to `src` can only ever recreate `src`."""
-        source = self._key(src)
-        try:
-            await anyio.to_thread.run_sync(
-                lambda: self._client.copy_object(
-                    Bucket=self._bucket,
-                    Key=self._key(dst),
-                    CopySource={"Bucket": self._bucket, "Key": source},
-                )
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
-                raise NotFound("no such stored object") from None
-            raise DependencyUnavailable("file store") from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable("file store") from exc
+        await self._object_call(
+            self._client.copy_object,
+            Bucket=self._bucket,
+            Key=self._key(dst),
+            CopySource={"Bucket": self._bucket, "Key": self._key(src)},
+        )
         await self.delete(src)
 
     async def delete(self, key: str) -> None:
