@@ -92,7 +92,7 @@ class DemoCatalog:
         self,
         *,
         profiles: ProfileService,
-        catalog: CourseService,
+        authoring: CourseService,
         users: UserRepository,
         courses: CourseRepository,
         lessons: LessonRepository,
@@ -100,7 +100,7 @@ class DemoCatalog:
         ids: IdGenerator,
     ) -> None:
         self._profiles = profiles
-        self._catalog = catalog
+        self._authoring = authoring
         self._users = users
         self._courses = courses
         self._lessons = lessons
@@ -120,7 +120,7 @@ class DemoCatalog:
             if n % 5 == 0:  # some courses are taught by two
                 course.add_instructor(teachers[(n + 1) % len(teachers)], published_at)
             await self._lessons.add_many(lessons)
-            await self._catalog.store_new(course)
+            await self._authoring.store_new(course)
         return len(COURSES)
 
     async def _instructor(self, email: str, name: str) -> User:

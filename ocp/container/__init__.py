@@ -259,7 +259,7 @@ class Container(containers.DeclarativeContainer):
     demo_catalog = providers.Factory(
         DemoCatalog,
         profiles=profile_service,
-        catalog=course_service,
+        authoring=course_service,
         users=users,
         courses=courses,
         lessons=lessons,
