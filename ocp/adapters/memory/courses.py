@@ -57,13 +57,14 @@ class InMemoryCourseRepository:
         del self._id_by_slug[stored.slug]
 
     async def search(self, query: CatalogQuery) -> list[CatalogRow]:
-        rows = [
-            CatalogRow(copy.deepcopy(course), key)
+        placed = (
+            (catalog_key(course, query.sort), course)
             for course in self._by_id.values()
-            if query.admits(course, key := catalog_key(course, query.sort))
-        ]
-        rows.sort(key=lambda row: row.key, reverse=query.sort.descending)
-        return rows[: query.limit]
+            if query.admits(course)
+        )
+        found = [(key, course) for key, course in placed if query.follows(key)]
+        found.sort(key=lambda pair: pair[0], reverse=query.sort.descending)
+        return [CatalogRow(copy.deepcopy(course), key) for key, course in found[: query.limit]]
 
     async def is_empty(self) -> bool:
         return not self._by_id

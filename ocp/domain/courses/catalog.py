@@ -119,16 +119,18 @@ class CatalogQuery:
     terms: list[str] = field(default_factory=list)
     after: str | None = None
 
-    def admits(self, course: Course, key: str) -> bool:
-        """Whether `course`, placed at `key` in this order, belongs on the page (the rule a
-        store without indexes applies row by row)."""
+    def admits(self, course: Course) -> bool:
+        """Whether `course` is in the set this query lists (the rule a store without indexes
+        applies row by row); `follows` then says whether it comes after the cursor."""
         if self.staff_id is not None:
             if self.staff_id not in course.staff_ids:
                 return False
         elif self.status is not None and course.status is not self.status:
             return False
-        if self.terms and not set(self.terms) <= set(course_terms(course)):
-            return False
+        return not self.terms or set(self.terms) <= set(course_terms(course))
+
+    def follows(self, key: str) -> bool:
+        """Whether a course at `key` in this order comes after the cursor."""
         if self.after is None:
             return True
         return key < self.after if self.sort.descending else key > self.after
