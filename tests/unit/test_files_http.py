@@ -19,13 +19,10 @@ from tests.builders import (
     PNG,
     a_course_of,
     a_lesson_in,
-    actor_of,
     app_client,
     course_body,
-    enrolled_in,
     file_part,
     multipart,
-    published,
     signed_up,
     upload,
 )
@@ -53,7 +50,6 @@ async def test_an_upload_answers_with_its_metadata_and_the_sniffed_type(client, 
     assert body["sha256"] == hashlib.sha256(PNG).hexdigest()
     assert (body["purpose"], body["owner_id"], body["course_id"]) == ("avatar", me.id, None)
     assert body["filename"] == "me.pdf"
-    assert await stored_keys(container) == {body["id"]}
 
 
 async def test_fields_may_come_before_the_file(client, container):
@@ -70,55 +66,23 @@ async def test_fields_may_come_before_the_file(client, container):
     assert response.json()["content_type"] == "application/pdf"
 
 
-async def test_text_declared_as_png_is_not_an_avatar(client, container):
+async def test_content_a_purpose_refuses_answers_415_as_a_problem(client, container):
     me = await signed_up(client, container)
     response = await upload(client, me, TEXT, "avatar", filename="me.png", declared="image/png")
     assert response.status_code == 415
     assert response.headers["content-type"] == "application/problem+json"
-    assert await stored_keys(container) == set()
-    listed = await client.get("/api/v1/files", headers=me.auth)
-    assert listed.json()["items"] == []
-
-
-@pytest.mark.parametrize(
-    ("sent", "kept"),
-    [
-        ("../../etc/passwd", "passwd"),
-        ("..\\..\\windows\\system32\\evil.png", "evil.png"),
-        ("/abs/path/.hidden", "hidden"),
-        ("a\x01b\x1bc\x7f.png", "abc.png"),
-        ("..", "file"),
-        ("ok\u202etxt.png", "oktxt.png"),  # right-to-left override: a format character
-    ],
-)
-async def test_filenames_lose_paths_and_control_characters(client, container, sent, kept):
-    me = await signed_up(client, container)
-    response = await upload(client, me, PNG, "avatar", filename=sent)
-    assert response.status_code == 201, response.text
-    assert response.json()["filename"] == kept
-    assert await stored_keys(container) == {response.json()["id"]}  # stored by id only
-
-
-async def test_a_long_filename_is_cut_keeping_its_extension(client, container):
-    me = await signed_up(client, container)
-    response = await upload(client, me, PNG, "avatar", filename="n" * 500 + ".png")
-    assert len(response.json()["filename"]) == 200
-    assert response.json()["filename"].endswith(".png")
 
 
 @pytest.mark.parametrize(
     "parts",
     [
-        [file_part(PNG)],  # no purpose
-        [file_part(PNG), ("purpose", b"selfie", None)],
         [file_part(PNG), ("purpose", b"avatar", None), ("owner_id", b"someone", None)],
         [file_part(PNG), file_part(PNG), ("purpose", b"avatar", None)],
-        [file_part(PNG), ("purpose", b"avatar", None), ("course_id", b"c1", None)],
-        [file_part(PDF), ("purpose", b"lesson_material", None)],  # needs a course
-        [("purpose", b"avatar", None)],  # no file
     ],
 )
-async def test_a_bad_form_is_refused_and_leaves_nothing(client, container, parts):
+async def test_a_form_with_unknown_or_repeated_parts_is_refused_and_leaves_nothing(
+    client, container, parts
+):
     me = await signed_up(client, container)
     response = await client.post(
         "/api/v1/files", content=multipart(*parts), headers={**FORM, **me.auth}
@@ -127,20 +91,13 @@ async def test_a_bad_form_is_refused_and_leaves_nothing(client, container, parts
     assert await stored_keys(container) == set()
 
 
-async def test_course_files_need_a_course_where_the_uploader_belongs(client, container):
+async def test_a_refused_course_upload_names_the_course_field(client, container):
     me = await signed_up(client, container)
     teacher = await signed_up(client, container, Role.INSTRUCTOR)
     course_id = await a_course_of(container, teacher)
     refused = await upload(client, me, PDF, "lesson_material", course_id)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["loc"] == ["body", "course_id"]
-    assert (await upload(client, me, PDF, "submission", course_id)).status_code == 422
-    await published(container, teacher, course_id)
-    await enrolled_in(container, me, course_id)
-    assert (await upload(client, me, PDF, "lesson_material", course_id)).status_code == 422
-    assert (await upload(client, me, PDF, "submission", course_id)).status_code == 201
-    assert (await upload(client, me, b"\x00\x01binary", "submission", course_id)).status_code == 415
-    assert (await upload(client, me, PDF, "submission", "no-such-course")).status_code == 422
 
 
 async def test_a_body_that_is_not_multipart_is_refused(client, container):
@@ -175,8 +132,6 @@ async def test_an_oversize_upload_is_refused_and_leaves_nothing(small_limit):
     response = await client.post("/api/v1/files", content=streamed(), headers={**FORM, **me.auth})
     assert response.status_code == 413
     assert await stored_keys(container) == set()
-    exact = await upload(client, me, PNG + b"\x00" * (10_000 - len(PNG)), "avatar")
-    assert exact.status_code == 201
 
 
 async def test_a_declared_length_over_the_limit_is_refused_before_reading(small_limit):
@@ -302,13 +257,6 @@ async def test_pdf_and_text_are_downloaded_sandboxed_never_shown_inline(client, 
             assert response.headers["content-security-policy"] == "sandbox; default-src 'none'"
 
 
-async def test_html_behind_an_image_signature_is_refused(client, container):
-    me = await signed_up(client, container)
-    for disguised in (b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script>", b"GIF89a<script>"):
-        response = await upload(client, me, disguised, "avatar")
-        assert response.status_code == 415
-
-
 @pytest.mark.parametrize(
     ("header", "start", "end"),
     [
@@ -374,57 +322,23 @@ async def test_a_unicode_filename_gets_an_rfc6266_disposition(client, container)
     assert 'filename="Resume _final_ .pdf"' in disposition
 
 
-async def test_who_may_read_follows_from_the_purpose(client, container, material):
-    teacher, file, _ = material
-    student = await signed_up(client, container)
-    stranger = await signed_up(client, container)
-    await published(container, teacher, file["course_id"])
-    await enrolled_in(container, student, file["course_id"])
-    url = f"/api/v1/files/{file['id']}"
-    assert (await client.get(url, headers=student.auth)).status_code == 200
-    assert (await client.get(url + "/content", headers=student.auth)).status_code == 200
-    assert (await client.get(url, headers=stranger.auth)).status_code == 404
-    assert (await client.get(url + "/content")).status_code == 404
-    # Now a preview lesson of the published course uses it: anyone may read it.
-    await a_lesson_in(container, teacher, file["course_id"], file["id"], preview=True)
-    assert (await client.get(url + "/content")).status_code == 200
-
-
-async def test_another_users_private_file_is_not_found(client, container):
-    owner, other = await signed_up(client, container), await signed_up(client, container)
-    teacher = await signed_up(client, container, Role.INSTRUCTOR)
-    course_id = await a_course_of(container, teacher)
-    await published(container, teacher, course_id)
-    for student in (owner, other):
-        await enrolled_in(container, student, course_id)
-    file = (await upload(client, owner, PDF, "submission", course_id)).json()
+async def test_a_file_one_may_not_read_answers_like_a_missing_one(client, container, material):
+    _, file, _ = material
+    other = await signed_up(client, container)
     for path in ("", "/content"):
         response = await client.get(f"/api/v1/files/{file['id']}{path}", headers=other.auth)
         assert response.status_code == 404
         assert response.json()["detail"] == "no such file"
     missing = await client.get("/api/v1/files/doesnotexist", headers=other.auth)
     assert missing.json() == {**response.json(), "instance": "/api/v1/files/doesnotexist"}
-    url = f"/api/v1/files/{file['id']}"
-    assert (await client.get(url, headers=teacher.auth)).status_code == 200  # the staff
-
-
-async def test_covers_are_public_once_the_course_is_published(client, container):
-    teacher = await signed_up(client, container, Role.INSTRUCTOR)
-    course_id = await a_course_of(container, teacher)
-    file = (await upload(client, teacher, PNG, "course_cover", course_id)).json()
-    url = f"/api/v1/files/{file['id']}/content"
-    assert (await client.get(url)).status_code == 404
-    await published(container, teacher, course_id)
-    assert (await client.get(url)).status_code == 200
 
 
 # --- listing, avatars, deletion ------------------------------------------------------------
 
 
-async def test_listing_shows_only_the_callers_files_page_by_page(client, container):
-    me, other = await signed_up(client, container), await signed_up(client, container)
+async def test_a_page_of_files_links_to_the_next_and_a_forged_cursor_is_refused(client, container):
+    me = await signed_up(client, container)
     ids = [(await upload(client, me, PNG, "avatar")).json()["id"] for _ in range(3)]
-    await upload(client, other, PNG, "avatar")
     first = await client.get("/api/v1/files?limit=2", headers=me.auth)
     assert [f["id"] for f in first.json()["items"]] == ids[::-1][:2]
     assert 'rel="next"' in first.headers["link"]
@@ -433,62 +347,30 @@ async def test_listing_shows_only_the_callers_files_page_by_page(client, contain
     )
     assert [f["id"] for f in second.json()["items"]] == [ids[0]]
     assert second.json()["next_cursor"] is None
-    filtered = await client.get("/api/v1/files?purpose=submission", headers=me.auth)
-    assert filtered.json()["items"] == []
+    assert "link" not in second.headers
     assert (await client.get("/api/v1/files?cursor=%%%", headers=me.auth)).status_code in (
         400,
         422,
     )
 
 
-async def test_an_avatar_must_be_ones_own_avatar_file(client, container):
-    me, other = await signed_up(client, container), await signed_up(client, container)
-    mine = (await upload(client, me, PNG, "avatar")).json()["id"]
-    theirs = (await upload(client, other, PNG, "avatar")).json()["id"]
-    ok = await client.patch("/api/v1/users/me", json={"avatar_file_id": mine}, headers=me.auth)
-    assert ok.status_code == 200 and ok.json()["avatar_file_id"] == mine
-    refused = await client.patch(
-        "/api/v1/users/me", json={"avatar_file_id": theirs}, headers=me.auth
-    )
-    assert refused.status_code == 422
-
-
-async def test_the_owner_deletes_a_file_and_its_content(client, container):
+async def test_deleting_answers_403_to_a_reader_and_204_to_the_owner(client, container):
     me, other = await signed_up(client, container), await signed_up(client, container)
     file = (await upload(client, me, PNG, "avatar")).json()
-    assert (
-        await client.delete(f"/api/v1/files/{file['id']}", headers=other.auth)
-    ).status_code == 403
+    refused = await client.delete(f"/api/v1/files/{file['id']}", headers=other.auth)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
     assert (await client.delete(f"/api/v1/files/{file['id']}", headers=me.auth)).status_code == 204
-    assert (await client.get(f"/api/v1/files/{file['id']}", headers=me.auth)).status_code == 404
-    assert await stored_keys(container) == set()
 
 
-async def test_a_file_a_lesson_uses_stays_until_the_lesson_goes(client, container):
+async def test_deleting_a_file_in_use_answers_409_with_the_reason(client, container):
     teacher = await signed_up(client, container, Role.INSTRUCTOR)
     course_id = await a_course_of(container, teacher)
     file = (await upload(client, teacher, PDF, "lesson_material", course_id)).json()
-    lesson_id = await a_lesson_in(container, teacher, course_id, file["id"])
-    url = f"/api/v1/files/{file['id']}"
-    refused = await client.delete(url, headers=teacher.auth)
+    await a_lesson_in(container, teacher, course_id, file["id"])
+    refused = await client.delete(f"/api/v1/files/{file['id']}", headers=teacher.auth)
     assert refused.status_code == 409
     assert refused.json()["detail"] == "a lesson still uses this file"
-    await container.outline_service().delete_lesson(await actor_of(container, teacher), lesson_id)
-    assert (await client.delete(url, headers=teacher.auth)).status_code == 204
-
-
-async def test_an_admin_may_delete_anyones_file(client, container):
-    owner = await signed_up(client, container)
-    teacher = await signed_up(client, container, Role.INSTRUCTOR)
-    course_id = await a_course_of(container, teacher)
-    await published(container, teacher, course_id)
-    await enrolled_in(container, owner, course_id)
-    admin = await signed_up(client, container, Role.ADMIN)
-    file = (await upload(client, owner, PDF, "submission", course_id)).json()
-    stranger = await signed_up(client, container)
-    url = f"/api/v1/files/{file['id']}"
-    assert (await client.delete(url, headers=stranger.auth)).status_code == 404
-    assert (await client.delete(url, headers=admin.auth)).status_code == 204
 
 
 # --- direct uploads ------------------------------------------------------------------------
@@ -506,8 +388,8 @@ async def test_a_direct_upload_to_the_apis_own_url_end_to_end(client, container)
     ticket = started.json()
     assert ticket["method"] == "PUT"
     assert ticket["url"].startswith("http://127.0.0.1:8000/api/v1/files/uploads/")
+    assert ticket["headers"]["X-Upload-Token"]
     complete = f"/api/v1/files/uploads/{ticket['upload_id']}/complete"
-    assert (await client.post(complete, headers=me.auth)).status_code == 409  # nothing yet
     put = await client.put(
         ticket["url"].removeprefix("http://127.0.0.1:8000"), content=PNG, headers=ticket["headers"]
     )
@@ -523,89 +405,22 @@ async def test_a_direct_upload_to_the_apis_own_url_end_to_end(client, container)
     assert file["sha256"] == hashlib.sha256(PNG).hexdigest()
     content = await client.get(f"/api/v1/files/{file['id']}/content")
     assert content.content == PNG
-    assert (await client.post(complete, headers=me.auth)).status_code == 404  # once only
 
 
-async def test_a_direct_upload_needs_its_token_and_its_owner(client, container):
-    me, other = await signed_up(client, container), await signed_up(client, container)
+async def test_direct_upload_bytes_need_the_token_header_of_their_ticket(client, container):
+    me = await signed_up(client, container)
     ticket = (await start_direct(client, me, len(PNG))).json()
     wrong = {**ticket["headers"], "X-Upload-Token": "guess"}
     assert (await client.put(ticket["url"], content=PNG, headers=wrong)).status_code == 404
-    await client.put(ticket["url"], content=PNG, headers=ticket["headers"])
-    complete = f"/api/v1/files/uploads/{ticket['upload_id']}/complete"
-    assert (await client.post(complete, headers=other.auth)).status_code == 404
+    missing = {"Content-Type": "application/octet-stream"}
+    assert (await client.put(ticket["url"], content=PNG, headers=missing)).status_code == 422
 
 
-async def test_a_direct_upload_gets_no_more_than_it_announced(client, container):
+async def test_a_direct_upload_request_with_unknown_fields_or_values_is_refused(client, container):
     me = await signed_up(client, container)
-    ticket = (await start_direct(client, me, 100)).json()
-    too_much = await client.put(ticket["url"], content=PNG, headers=ticket["headers"])
-    assert too_much.status_code == 413
-    assert await stored_keys(container) == set()
-    await client.put(ticket["url"], content=PNG[:50], headers=ticket["headers"])
-    complete = f"/api/v1/files/uploads/{ticket['upload_id']}/complete"
-    assert (await client.post(complete, headers=me.auth)).status_code == 409
-
-
-async def test_a_direct_upload_of_the_wrong_type_is_refused_on_completion(client, container):
-    me = await signed_up(client, container)
-    ticket = (await start_direct(client, me, len(TEXT))).json()
-    await client.put(ticket["url"], content=TEXT, headers=ticket["headers"])
-    complete = f"/api/v1/files/uploads/{ticket['upload_id']}/complete"
-    assert (await client.post(complete, headers=me.auth)).status_code == 415
-    assert await stored_keys(container) == set()
-
-
-async def test_a_direct_upload_is_checked_before_it_starts(small_limit):
-    client, container = small_limit
-    me = await signed_up(client, container)
-    assert (await start_direct(client, me, 10_001)).status_code == 413
     assert (await start_direct(client, me, 10, purpose="selfie")).status_code == 422
     assert (await start_direct(client, me, 10, role="admin")).status_code == 422
-
-
-async def test_a_direct_upload_on_the_disk_store_end_to_end(tmp_path):
-    container = Container.for_settings(settings_for(tmp_path, file_store="local"))
-    async with app_client(container) as client:
-        me = await signed_up(client, container)
-        data = PDF * 1000
-        ticket = (await start_direct(client, me, len(data), purpose="avatar")).json()
-        await client.put(ticket["url"], content=data, headers=ticket["headers"])
-        complete = f"/api/v1/files/uploads/{ticket['upload_id']}/complete"
-        assert (await client.post(complete, headers=me.auth)).status_code == 415  # a PDF avatar
-        ticket = (await start_direct(client, me, len(PNG))).json()
-        await client.put(ticket["url"], content=PNG, headers=ticket["headers"])
-        done = await client.post(
-            f"/api/v1/files/uploads/{ticket['upload_id']}/complete", headers=me.auth
-        )
-        assert done.status_code == 201
-        got = await client.get(
-            f"/api/v1/files/{done.json()['id']}/content", headers={"Range": "bytes=0-7"}
-        )
-        assert got.status_code == 206 and got.content == PNG[:8]
-        stored = [p.name for p in (tmp_path / "files" / "objects").rglob("*") if p.is_file()]
-        assert stored == [done.json()["id"]]  # under the file's own key, no staging copy left
-
-
-async def test_bytes_written_to_the_upload_after_completion_never_reach_the_file(client, container):
-    """A presigned PUT stays valid after `complete`, and a slow PUT may finish after it:
-    neither may change the bytes that were checked, hashed and recorded."""
-    me = await signed_up(client, container)
-    ticket = (await start_direct(client, me, len(PNG))).json()
-    await client.put(ticket["url"], content=PNG, headers=ticket["headers"])
-    done = await client.post(
-        f"/api/v1/files/uploads/{ticket['upload_id']}/complete", headers=me.auth
-    )
-    assert done.status_code == 201
-    late = b"<html><script>alert(1)</script>" + bytes(len(PNG))
-    await container.file_store().write(f"up-{ticket['upload_id']}", _once(late), 10_000)
-    got = await client.get(f"/api/v1/files/{done.json()['id']}/content")
-    assert got.content == PNG
-    assert got.headers["etag"] == f'"{done.json()["sha256"]}"'
-
-
-async def _once(data: bytes):
-    yield data
+    assert (await start_direct(client, me, -1)).status_code == 422
 
 
 async def test_the_file_store_is_part_of_readiness(client):
