@@ -19,10 +19,10 @@ from typing import Any, BinaryIO
 import anyio
 import anyio.to_thread
 
-from ocp.adapters.storage import byte_range, checked_key
+from ocp.adapters.storage import batches, byte_range, checked_key
 from ocp.application.ports.common import DependencyUnavailable
 from ocp.application.ports.files import ObjectInfo, PresignedRequest, WrittenObject
-from ocp.domain.errors import NotFound, PayloadTooLarge
+from ocp.domain.errors import NotFound
 
 FLUSH_BYTES = 4 << 20
 READ_BYTES = 1 << 20
@@ -186,18 +186,8 @@ async def _pipe(
         async with anyio.create_task_group() as group:
             group.start_soon(writer)
             with send:
-                batch: list[bytes] = []
-                batched = 0
-                async for chunk in content:
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise PayloadTooLarge(f"the content is larger than {max_bytes} bytes")
-                    batch.append(chunk)
-                    batched += len(chunk)
-                    if batched >= FLUSH_BYTES:
-                        await send.send(batch)
-                        batch, batched = [], 0
-                if batch:
+                async for batch in batches(content, max_bytes=max_bytes, batch_bytes=FLUSH_BYTES):
+                    size += sum(map(len, batch))
                     await send.send(batch)
     except BaseExceptionGroup as errors:
         # One failure at a time here (the stream's or the writer's): pass it on as itself.

@@ -19,10 +19,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ocp.adapters.storage import byte_range, checked_key
+from ocp.adapters.storage import batches, byte_range, checked_key
 from ocp.application.ports.common import DependencyUnavailable
 from ocp.application.ports.files import ObjectInfo, PresignedRequest, WrittenObject
-from ocp.domain.errors import NotFound, PayloadTooLarge
+from ocp.domain.errors import NotFound
 
 PART_BYTES = 8 << 20  # S3 parts must be at least 5 MiB (but the last)
 READ_BYTES = 1 << 20
@@ -81,33 +81,30 @@ class S3FileStore:
         name = self._key(key)
         digest = hashlib.sha256()
         size = 0
-        batch: list[bytes] = []
-        batched = 0
         upload_id: str | None = None
         parts: list[dict[str, Any]] = []
         done = False
         try:
-            async for chunk in content:
-                size += len(chunk)
-                if size > max_bytes:
-                    raise PayloadTooLarge(f"the content is larger than {max_bytes} bytes")
-                batch.append(chunk)
-                batched += len(chunk)
-                if batched >= PART_BYTES:
-                    if upload_id is None:
-                        started = await self._call(
-                            self._client.create_multipart_upload, Bucket=self._bucket, Key=name
-                        )
-                        upload_id = started["UploadId"]
-                    await self._upload_part(name, upload_id, parts, digest, batch)
-                    batch, batched = [], 0
+            last: list[bytes] = []  # a batch short of a part: the content's end
+            async for batch in batches(content, max_bytes=max_bytes, batch_bytes=PART_BYTES):
+                batched = sum(map(len, batch))
+                size += batched
+                if batched < PART_BYTES:
+                    last = batch
+                    continue
+                if upload_id is None:
+                    started = await self._call(
+                        self._client.create_multipart_upload, Bucket=self._bucket, Key=name
+                    )
+                    upload_id = started["UploadId"]
+                await self._upload_part(name, upload_id, parts, digest, batch)
             if upload_id is None:
-                data = b"".join(batch)
+                data = b"".join(last)
                 await anyio.to_thread.run_sync(digest.update, data)
                 await self._call(self._client.put_object, Bucket=self._bucket, Key=name, Body=data)
             else:
-                if batch:
-                    await self._upload_part(name, upload_id, parts, digest, batch)
+                if last:
+                    await self._upload_part(name, upload_id, parts, digest, last)
                 await self._call(
                     self._client.complete_multipart_upload,
                     Bucket=self._bucket,
