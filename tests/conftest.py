@@ -1,4 +1,5 @@
-"""Fixtures for every suite: an in-memory container and an HTTP client on it."""
+"""Fixtures for every suite: an in-memory container and an HTTP client on it, and the use
+cases on fresh in-memory stores (`app`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import httpx
 import pytest
 
 from ocp.container import Container
-from tests.builders import app_client, test_settings
+from tests.builders import UseCases, app_client, test_settings, use_cases
 
 
 @pytest.fixture
@@ -21,3 +22,9 @@ def container(tmp_path: Path) -> Container:
 async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
     async with app_client(container) as http:
         yield http
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> UseCases:
+    """Every use case on fresh in-memory stores with a manual clock (see `use_cases`)."""
+    return use_cases(tmp_path)

@@ -12,12 +12,7 @@ from ocp.application.courses import CourseDraft, LessonDraft
 from ocp.domain.courses import CatalogFilter, CatalogSort, Course, LessonKind, Level
 from ocp.domain.errors import AuthenticationFailed, InvalidCursor
 from ocp.domain.users import Role, User
-from tests.builders import UseCases, a_member, use_cases
-
-
-@pytest.fixture
-def app(tmp_path):
-    return use_cases(tmp_path)
+from tests.builders import UseCases, a_member
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from ocp.domain.courses import (
 from ocp.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolated, StaleVersion
 from ocp.domain.files import FilePurpose
 from ocp.domain.users import Role
-from tests.builders import a_member, a_stored_file, a_user, use_cases
+from tests.builders import a_member, a_stored_file, a_user
 
 
 def colleague_saves_first(courses, change):
@@ -37,11 +37,6 @@ def colleague_saves_first(courses, change):
         return found
 
     courses.get = get_then_colleague_saves
-
-
-@pytest.fixture
-def app(tmp_path):
-    return use_cases(tmp_path)
 
 
 @pytest.fixture

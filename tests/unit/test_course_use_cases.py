@@ -20,12 +20,7 @@ from ocp.domain.courses import (
 from ocp.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolated, StaleVersion
 from ocp.domain.files import FilePurpose
 from ocp.domain.users import Role, User
-from tests.builders import UseCases, a_member, a_published_course, a_stored_file, use_cases
-
-
-@pytest.fixture
-def app(tmp_path):
-    return use_cases(tmp_path)
+from tests.builders import UseCases, a_member, a_published_course, a_stored_file
 
 
 @pytest.fixture

@@ -18,14 +18,9 @@ from ocp.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolated
 from ocp.domain.files import FilePurpose
 from ocp.domain.learning import Assignment, AssignmentChanges
 from ocp.domain.users import Role, User
-from tests.builders import UseCases, a_member, a_published_course, a_stored_file, use_cases
+from tests.builders import UseCases, a_member, a_published_course, a_stored_file
 
 T = TypeVar("T")
-
-
-@pytest.fixture
-def app(tmp_path) -> UseCases:
-    return use_cases(tmp_path)
 
 
 @pytest.fixture
