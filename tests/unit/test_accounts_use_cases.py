@@ -1,13 +1,16 @@
-"""Accounts on the use cases: which addresses are one mailbox, which are refused, and who a
-session belongs to. (Sessions, passwords and administration: `test_identity_service.py`.)"""
+"""Accounts on the use cases: which addresses are one mailbox, which are refused, who a
+session belongs to, how an admin finds users, what a profile edit changes. (Sessions,
+passwords and administration: `test_identity_service.py`.)"""
 
 from __future__ import annotations
 
 import jwt
 import pytest
 
-from ocp.domain.errors import AuthenticationFailed, Conflict, RuleViolated
-from tests.builders import JWT_SECRET, PASSWORD
+from ocp.domain.errors import AuthenticationFailed, Conflict, NotFound, RuleViolated
+from ocp.domain.files import FilePurpose
+from ocp.domain.users import ProfileChanges, Role
+from tests.builders import JWT_SECRET, PASSWORD, a_stored_file
 
 
 @pytest.mark.parametrize(
@@ -81,3 +84,35 @@ async def test_an_access_token_naming_another_users_session_is_refused(app):
     with pytest.raises(AuthenticationFailed):
         await app.sessions.authenticate(forged)
     assert (await app.sessions.authenticate(alice.access_token))[0].email.key == "alice@example.com"
+
+
+async def test_an_admin_finds_users_by_name_taken_literally_and_by_role(app):
+    admin = await app.profiles.register("boss@example.com", PASSWORD, "Boss", role=Role.ADMIN)
+    student = await app.profiles.register("s@example.com", PASSWORD, "Findable Student")
+    await app.profiles.register("t@example.com", PASSWORD, "Teacher", role=Role.INSTRUCTOR)
+    found = await app.admin.list_users(admin, query="findable")
+    assert [u.id for u in found.items] == [student.id]
+    assert (await app.admin.list_users(admin, query=".*")).items == []  # no pattern, a word
+    instructors = await app.admin.list_users(admin, role=Role.INSTRUCTOR)
+    assert [u.email.key for u in instructors.items] == ["t@example.com"]
+    with pytest.raises(NotFound):
+        await app.admin.get_user(admin, "nobody")
+
+
+async def test_a_profile_edit_changes_only_what_it_names_and_null_clears_the_avatar(app):
+    user = await app.profiles.register("p@example.com", PASSWORD, "Pat")
+    avatar = await a_stored_file(app, user, FilePurpose.AVATAR)
+    with_avatar = await app.profiles.update_profile(
+        user, ProfileChanges.named({"avatar_file_id": avatar.id, "bio": "Hi"})
+    )
+    assert (with_avatar.avatar_file_id, with_avatar.bio) == (avatar.id, "Hi")
+    renamed = await app.profiles.update_profile(
+        with_avatar, ProfileChanges.named({"full_name": "Patricia", "bio": None})
+    )
+    assert (renamed.full_name, renamed.bio, renamed.avatar_file_id) == ("Patricia", "Hi", avatar.id)
+    cleared = await app.profiles.update_profile(
+        renamed, ProfileChanges.named({"avatar_file_id": None})
+    )
+    assert (cleared.avatar_file_id, cleared.full_name) == (None, "Patricia")
+    stored = await app.stores.users.get(user.id)
+    assert (stored.avatar_file_id, stored.bio, stored.version) == (None, "Hi", cleared.version)

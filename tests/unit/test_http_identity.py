@@ -322,7 +322,6 @@ async def test_admin_user_management(client, container):
     assert listed.json()["next_cursor"] and 'rel="next"' in listed.headers["link"]
     found = await client.get("/api/v1/users?q=findable", headers=admin.auth)
     assert [u["id"] for u in found.json()["items"]] == [student.id]
-    assert (await client.get("/api/v1/users?q=.*", headers=admin.auth)).json()["items"] == []
     assert_problem(await client.get("/api/v1/users/nobody", headers=admin.auth), 404)
     promoted = await client.patch(
         f"/api/v1/users/{student.id}", json={"role": "instructor"}, headers=admin.auth
