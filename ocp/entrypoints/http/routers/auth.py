@@ -31,7 +31,10 @@ from ocp.entrypoints.http.schemas.users import (
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=GuardedRoute)
 
 
-def _tokens(pair: TokenPair) -> TokenOut:
+def _tokens(pair: TokenPair, response: Response) -> TokenOut:
+    # A token answer is never stored by a browser or a proxy (RFC 6749, section 5.1).
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
     return TokenOut(
         access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token
     )
@@ -58,9 +61,9 @@ async def register(body: RegisterIn, profiles: Profiles, response: Response) -> 
     responses=responses(401, 422, 429),
 )
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], sessions: Sessions
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], sessions: Sessions, response: Response
 ) -> TokenOut:
-    return _tokens(await sessions.login(form.username, form.password))
+    return _tokens(await sessions.login(form.username, form.password), response)
 
 
 @router.post(
@@ -69,8 +72,8 @@ async def token(
     summary="Trade a refresh token for a new pair (the old one is spent)",
     responses=responses(401, 422),
 )
-async def refresh(body: RefreshIn, sessions: Sessions) -> TokenOut:
-    return _tokens(await sessions.refresh(body.refresh_token))
+async def refresh(body: RefreshIn, sessions: Sessions, response: Response) -> TokenOut:
+    return _tokens(await sessions.refresh(body.refresh_token), response)
 
 
 @router.post(
