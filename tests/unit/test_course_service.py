@@ -182,3 +182,26 @@ async def test_an_edit_without_if_match_applies_over_a_concurrent_save(service, 
     assert (edited.title, edited.summary) == ("Mine", "by a colleague")
     with pytest.raises(StaleVersion):
         await service.edit_course(teacher, course.id, CourseChanges(title="Late"), if_match=1)
+
+
+async def test_an_edit_under_if_match_is_not_reapplied_over_a_concurrent_save(
+    service, courses, teacher
+):
+    """If-Match names the version read: a colleague's save in between is a 412, at once (one
+    read, one write), and their change stays."""
+    course = await service.create_course(teacher, CourseDraft("Guarded"))
+    colleague_saves_first(courses, lambda c: c.edit(c.updated_at, CourseChanges(summary="theirs")))
+    reads, real_get = [], courses.get
+
+    async def counted_get(course_id):
+        reads.append(course_id)
+        return await real_get(course_id)
+
+    courses.get = counted_get
+    with pytest.raises(StaleVersion):
+        await service.edit_course(
+            teacher, course.id, CourseChanges(title="Mine"), if_match=course.version
+        )
+    stored = await real_get(course.id)
+    assert (stored.title, stored.summary) == ("Guarded", "theirs")
+    assert reads == [course.id]  # no re-read to re-apply the edit

@@ -90,7 +90,15 @@ class CourseService:
                 raise StaleVersion("the course was changed since you read it; read it again")
             course.edit(now, changes)
 
-        return await self._change(actor, course.id, edit, read=course)
+        return await change_course(
+            self._courses,
+            self._roles,
+            actor,
+            course.id,
+            edit,
+            read=course,
+            conditional=if_match is not None,
+        )
 
     async def publish(self, actor: User, id_or_slug: str) -> Course:
         return await self._lifecycle(actor, id_or_slug, Course.publish)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ocp.application.course_roles import CourseRoles
 from ocp.application.ports.courses import CourseRepository
-from ocp.application.retry import retry_on_stale
+from ocp.application.retry import ATTEMPTS, retry_on_stale
 from ocp.domain.courses import Course
 from ocp.domain.users import User
 
@@ -21,15 +21,20 @@ async def change_course(
     *,
     owner_only: bool = False,
     read: Course | None = None,
+    conditional: bool = False,
 ) -> Course:
     """Apply `change` to the current course as `actor` (staff; with `owner_only` the owner or
     an admin) and save it. `read` is the course as the caller has just read and checked it,
-    to start from."""
+    to start from. A `conditional` change (If-Match) is tried once: a concurrent save is the
+    client's to see, never re-applied."""
+    key = id_or_slug
 
     async def attempt(n: int) -> Course:
+        nonlocal key
         course = read if read is not None and n == 0 else None
         if course is None:
-            course = await roles.staff_course(actor, id_or_slug)
+            course = await roles.staff_course(actor, key)
+            key = course.id  # a retry reads by id, whatever the client named
         if owner_only:
             course.require_owner(actor)
         version = course.version
@@ -38,4 +43,4 @@ async def change_course(
             await courses.update(course, version)
         return course
 
-    return await retry_on_stale(attempt)
+    return await retry_on_stale(attempt, attempts=1 if conditional else ATTEMPTS)
