@@ -111,6 +111,22 @@ class Settings(BaseSettings):
     )
     demo_seed: bool = Field(False, description="fill an empty database with a demo catalog")
 
+    # in-process caches (docs/caching.md): what every request reads, kept true by a change feed
+    cache_enabled: bool = Field(
+        True,
+        description="answer authentication, course and public catalog reads from memory, "
+        "invalidated by a change stream (every process within milliseconds); off: every "
+        "request reads the database",
+    )
+    cache_users: int = Field(50_000, ge=1, le=10_000_000, description="users kept per process")
+    cache_sessions: int = Field(
+        100_000, ge=1, le=10_000_000, description="sessions (token families) kept per process"
+    )
+    cache_courses: int = Field(10_000, ge=1, le=1_000_000, description="courses kept per process")
+    cache_catalog_pages: int = Field(
+        2_000, ge=1, le=1_000_000, description="public catalog pages kept per process"
+    )
+
     # observability
     metrics_enabled: bool = Field(True, description="serve Prometheus metrics at /metrics")
     metrics_token: str | None = Field(

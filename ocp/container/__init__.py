@@ -13,6 +13,14 @@ from typing import Any
 from dependency_injector import containers, providers
 from pymongo import AsyncMongoClient
 
+from ocp.adapters.cache import (
+    FOLLOWED,
+    CacheSizes,
+    ChangeFeed,
+    LocalFeed,
+    NoFeed,
+    cached_stores,
+)
 from ocp.adapters.mail.outbox import OutboxMailer
 from ocp.adapters.mail.smtp import SmtpMailer
 from ocp.adapters.memory import memory_stores
@@ -20,6 +28,7 @@ from ocp.adapters.memory.files import InMemoryFileStore
 from ocp.adapters.memory.health import AlwaysReady
 from ocp.adapters.memory.identity import InMemoryMailer
 from ocp.adapters.mongo import mongo_stores
+from ocp.adapters.mongo.changes import MongoChangeFeed
 from ocp.adapters.mongo.health import MongoPing
 from ocp.adapters.observability.timing import Timed, instrumented
 from ocp.adapters.security.passwords import BcryptPasswordHasher
@@ -71,6 +80,18 @@ def _observed_stores(stores: Stores, settings: Settings) -> Stores:
     return instrumented(stores, time_calls=settings.database == "mongo")
 
 
+def _cached_stores(stores: Stores, feed: ChangeFeed, settings: Settings) -> Stores:
+    if not settings.cache_enabled:
+        return stores
+    sizes = CacheSizes(
+        users=settings.cache_users,
+        sessions=settings.cache_sessions,
+        courses=settings.cache_courses,
+        catalog_pages=settings.cache_catalog_pages,
+    )
+    return cached_stores(stores, feed, sizes)
+
+
 def _observed_file_store(store: FileStore, settings: Settings) -> FileStore:
     if not settings.metrics_enabled or settings.file_store == "memory":
         return store
@@ -94,22 +115,35 @@ class Container(containers.DeclarativeContainer):
     mongo_database = providers.Singleton(
         lambda client, s: client[s.mongodb_db], mongo_client, settings
     )
+    # Caches in front of the stores, outermost (the timings under them are database calls),
+    # kept true by the change feed of the same technology; started and stopped by lifecycle.
+    change_feed = providers.Selector(
+        providers.Callable(lambda s: s.database if s.cache_enabled else "off", settings),
+        memory=providers.Singleton(LocalFeed),
+        mongo=providers.Singleton(MongoChangeFeed, mongo_database, collections=FOLLOWED),
+        off=providers.Singleton(NoFeed),
+    )
     stores = providers.Singleton(
-        _observed_stores,
-        providers.Selector(
-            database_kind,
-            memory=providers.Singleton(
-                memory_stores,
-                login_max_failures=settings.provided.login_max_failures,
-                login_window_s=settings.provided.login_window_s,
+        _cached_stores,
+        providers.Singleton(
+            _observed_stores,
+            providers.Selector(
+                database_kind,
+                memory=providers.Singleton(
+                    memory_stores,
+                    login_max_failures=settings.provided.login_max_failures,
+                    login_window_s=settings.provided.login_window_s,
+                ),
+                mongo=providers.Singleton(
+                    mongo_stores,
+                    mongo_database,
+                    login_max_failures=settings.provided.login_max_failures,
+                    login_window_s=settings.provided.login_window_s,
+                ),
             ),
-            mongo=providers.Singleton(
-                mongo_stores,
-                mongo_database,
-                login_max_failures=settings.provided.login_max_failures,
-                login_window_s=settings.provided.login_window_s,
-            ),
+            settings,
         ),
+        change_feed,
         settings,
     )
 

@@ -44,6 +44,8 @@ async def start(container: Container) -> None:
 async def _prepare(container: Container, settings: Settings) -> None:
     if settings.database == "mongo":
         await ensure_indexes(container.stores())
+    # Caches answer only once the feed follows changes (docs/caching.md).
+    await container.change_feed().start()
     if settings.bootstrap_admin_email and settings.bootstrap_admin_password:
         made = await container.admin_service().ensure_admin(
             settings.bootstrap_admin_email, settings.bootstrap_admin_password.get_secret_value()
@@ -61,6 +63,7 @@ async def stop(container: Container) -> None:
     """Close the clients, then stop the embedded database whatever closing them raised."""
     settings: Settings = container.settings()
     try:
+        await container.change_feed().stop()
         if settings.database == "mongo" and settings.mongodb_uri:
             await container.mongo_client().close()
         if settings.file_store == "s3":

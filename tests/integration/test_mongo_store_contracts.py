@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from ocp.adapters.cache import FOLLOWED, cached_stores
 from ocp.adapters.mongo import ensure_indexes, mongo_stores
+from ocp.adapters.mongo.changes import MongoChangeFeed
 from tests.contracts import THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S
 from tests.contracts.courses import CourseRepositoryContract, LessonRepositoryContract
 from tests.contracts.files import FileRepositoryContract, UploadSessionRepositoryContract
@@ -36,6 +38,36 @@ async def stores(mongo_db):
 
 
 class TestUsers(UserRepositoryContract):
+    pass
+
+
+# The same contracts through the caches, kept true by a change stream on the same database: a
+# cache must not change what any call answers.
+
+
+class CachedStores:
+    @pytest.fixture
+    async def stores(self, stores, mongo_db):
+        feed = MongoChangeFeed(mongo_db, FOLLOWED)
+        await feed.start()
+        assert feed.live
+        yield cached_stores(stores, feed)
+        await feed.stop()
+
+
+class TestCachedUsers(CachedStores, UserRepositoryContract):
+    pass
+
+
+class TestCachedRefreshTokens(CachedStores, RefreshTokenStoreContract):
+    pass
+
+
+class TestCachedCourses(CachedStores, CourseRepositoryContract):
+    pass
+
+
+class TestCachedCourseCounters(CachedStores, CourseCountersContract):
     pass
 
 

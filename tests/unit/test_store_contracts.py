@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ocp.adapters.cache import LocalFeed, cached_stores
 from ocp.adapters.memory import memory_stores
 from tests.contracts import THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S
 from tests.contracts.courses import CourseRepositoryContract, LessonRepositoryContract
@@ -78,4 +79,30 @@ class TestFiles(FileRepositoryContract):
 
 
 class TestUploadSessions(UploadSessionRepositoryContract):
+    pass
+
+
+# The same contracts through the caches (ocp/adapters/cache) of the collections they front:
+# a cache must not change what any call answers.
+
+
+class CachedStores:
+    @pytest.fixture
+    def stores(self, stores):
+        return cached_stores(stores, LocalFeed())
+
+
+class TestCachedUsers(CachedStores, UserRepositoryContract):
+    pass
+
+
+class TestCachedRefreshTokens(CachedStores, RefreshTokenStoreContract):
+    pass
+
+
+class TestCachedCourses(CachedStores, CourseRepositoryContract):
+    pass
+
+
+class TestCachedCourseCounters(CachedStores, CourseCountersContract):
     pass

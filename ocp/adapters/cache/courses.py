@@ -1,0 +1,134 @@
+"""Caching decorator of the course store: courses by id and slug (course pages, outlines, the
+cards of a student's enrolments) and public catalog pages, kept in memory. A course's change
+forgets that course and every catalog page (any change may move any page)."""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+from ocp.adapters.cache.entries import MISSING, Entries
+from ocp.adapters.cache.feed import ChangeFeed
+from ocp.application.ports.courses import CourseCard, CourseRepository
+from ocp.domain.courses import CatalogQuery, CatalogRow, Course, CourseStatus
+
+# Kept pickled: compact, and every reader unpickles its own copy (a Course is mutable).
+_NONE = pickle.dumps(None)
+
+
+def _frozen(value: object) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _thawed(kept: object) -> Any:
+    return pickle.loads(kept)  # type: ignore[arg-type]  # noqa: S301 - pickled by this process
+
+
+class CachedCourseRepository:
+    def __init__(self, inner: CourseRepository, feed: ChangeFeed, *, size: int, pages: int) -> None:
+        self._inner = inner
+        self._feed = feed
+        self._by_id: Entries[bytes] = Entries("courses", size, feed, "courses")
+        # slug -> course id, checked against the course on every hit (a slug can move).
+        self._ids: Entries[str] = Entries("course_slugs", size, feed, "courses")
+        self._pages: Entries[bytes] = Entries("catalog_pages", pages, feed, "courses", whole=True)
+
+    @property
+    def wrapped(self) -> CourseRepository:
+        return self._inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def get(self, course_id: str) -> Course | None:
+        kept = self._by_id.get(course_id)
+        if kept is not MISSING:
+            course: Course | None = _thawed(kept)
+            return course
+        epoch = self._by_id.epoch()
+        found = await self._inner.get(course_id)
+        self._by_id.put(course_id, _frozen(found), epoch)
+        return found
+
+    async def get_by_slug(self, slug: str) -> Course | None:
+        course_id = self._ids.get(slug)
+        if course_id is not MISSING:
+            kept = self._by_id.get(course_id)  # type: ignore[arg-type]
+            if kept is not MISSING and kept != _NONE:
+                course: Course = _thawed(kept)
+                if course.slug == slug:
+                    return course
+        epoch = self._by_id.epoch()
+        found = await self._inner.get_by_slug(slug)
+        if found is not None:  # an unknown slug is not kept: nothing would forget it
+            self._by_id.put(found.id, _frozen(found), epoch)
+            self._ids.put(slug, found.id, epoch)
+        return found
+
+    async def search(self, query: CatalogQuery) -> list[CatalogRow]:
+        if query.staff_id is not None or query.status is not CourseStatus.PUBLISHED:
+            return await self._inner.search(query)  # someone's own courses: not shared
+        key = (query.sort, query.limit, tuple(query.terms), query.after)
+        kept = self._pages.get(key)
+        if kept is not MISSING:
+            rows: list[CatalogRow] = _thawed(kept)
+            return rows
+        epoch = self._pages.epoch()
+        found = await self._inner.search(query)
+        self._pages.put(key, _frozen(found), epoch)
+        return found
+
+    async def cards(self, course_ids: list[str]) -> dict[str, CourseCard]:
+        found: dict[str, CourseCard] = {}
+        missing: list[str] = []
+        for course_id in course_ids:
+            kept = self._by_id.peek(course_id)
+            if kept is MISSING:
+                missing.append(course_id)
+            elif kept != _NONE:
+                course: Course = _thawed(kept)
+                found[course_id] = CourseCard(
+                    course.id, course.slug, course.title, course.lesson_ids
+                )
+        if missing:
+            found.update(await self._inner.cards(missing))
+        return found
+
+    # Writes: through to the store, then this process forgets the course at once (the change
+    # feed brings the same change to the other processes).
+
+    async def add(self, course: Course) -> None:
+        try:
+            await self._inner.add(course)
+        finally:
+            self._feed.changed("courses", course.id)
+
+    async def update(self, course: Course, expected_version: int) -> None:
+        try:
+            await self._inner.update(course, expected_version)
+        finally:
+            self._feed.changed("courses", course.id)
+
+    async def delete(self, course_id: str, expected_version: int) -> None:
+        try:
+            await self._inner.delete(course_id, expected_version)
+        finally:
+            self._feed.changed("courses", course_id)
+
+    async def take_seats(self, course_id: str, count: int) -> bool:
+        try:
+            return await self._inner.take_seats(course_id, count)
+        finally:
+            self._feed.changed("courses", course_id)
+
+    async def give_back_seats(self, course_id: str, count: int) -> None:
+        try:
+            await self._inner.give_back_seats(course_id, count)
+        finally:
+            self._feed.changed("courses", course_id)
+
+    async def add_rating(self, course_id: str, rating_delta: int, count_delta: int) -> None:
+        try:
+            await self._inner.add_rating(course_id, rating_delta, count_delta)
+        finally:
+            self._feed.changed("courses", course_id)
