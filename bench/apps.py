@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI
+from pymongo import AsyncMongoClient
 
 from ocp.container import Container
 from ocp.entrypoints.http.app import create_app
@@ -38,5 +41,25 @@ def bare() -> FastAPI:
     @app.get("/api/v1/users/me")
     async def me() -> dict[str, object]:
         return ME
+
+    return app
+
+
+def bare_mongo() -> FastAPI:
+    """The second baseline: FastAPI plus pymongo, one `find_one` by id per request on the
+    database at OCP_BENCH_MONGODB_URI (the document is ME, stored there by the benchmark)."""
+    app = FastAPI()
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        os.environ["OCP_BENCH_MONGODB_URI"]
+    )
+    users = client["bench_bare"]["users"]
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/api/v1/users/me")
+    async def me() -> dict[str, object] | None:
+        return await users.find_one({"_id": ME["id"]})
 
     return app

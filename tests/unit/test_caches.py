@@ -123,20 +123,33 @@ async def test_a_change_from_another_process_makes_the_cache_forget(raw, cached,
     assert (await cached.users.get("u1")).role is Role.ADMIN
 
 
-async def test_a_value_read_while_its_collection_changed_is_not_kept(raw, cached, feed):
-    await raw.users.add(a_user())
+async def read_racing_a_change(raw, cached, feed, changed: str) -> None:
+    """Read u1 through the cache while a change of `changed` arrives, then read it again."""
     inner_get = raw.users._inner.get
 
-    async def read_racing_a_change(user_id: str) -> User | None:
+    async def racing(user_id: str) -> User | None:
         found = await inner_get(user_id)
-        feed.changed("users", user_id)  # the change arrives while this read is under way
+        feed.changed("users", changed)  # the change arrives while this read is under way
         return found
 
-    raw.users._inner.get = read_racing_a_change
+    raw.users._inner.get = racing
     await cached.users.get("u1")
     raw.users._inner.get = inner_get
     await cached.users.get("u1")
+
+
+async def test_a_value_read_while_it_changed_is_not_kept(raw, cached, feed):
+    await raw.users.add(a_user())
+    await read_racing_a_change(raw, cached, feed, changed="u1")
     assert raw.users.calls["get"] == 2  # the first answer was not trusted
+
+
+async def test_a_change_of_another_document_during_a_read_does_not_stop_it_being_kept(
+    raw, cached, feed
+):
+    await raw.users.add(a_user())
+    await read_racing_a_change(raw, cached, feed, changed="u2")
+    assert raw.users.calls["get"] == 1
 
 
 async def test_while_the_feed_is_down_every_read_goes_to_the_store_and_nothing_is_kept(
@@ -222,6 +235,22 @@ async def a_published(cached: Any, course_id: str, slug: str) -> Course:
     course = replace(a_course(course_id, slug), status=CourseStatus.PUBLISHED, published_at=NOW)
     await cached.courses.add(course)
     return course
+
+
+async def test_a_catalog_page_read_while_any_course_changed_is_not_kept(raw, cached, feed):
+    await a_published(cached, "c1", "one")
+    inner_search = raw.courses._inner.search
+
+    async def racing(query: CatalogQuery) -> list:
+        found = await inner_search(query)
+        feed.changed("courses", "c2")  # another course: it may belong on this page
+        return found
+
+    raw.courses._inner.search = racing
+    await cached.courses.search(published_query())
+    raw.courses._inner.search = inner_search
+    await cached.courses.search(published_query())
+    assert raw.courses.calls["search"] == 2
 
 
 async def test_a_catalog_page_is_kept_until_any_course_changes(raw, cached):

@@ -4,6 +4,7 @@ forgets that course and every catalog page (any change may move any page)."""
 
 from __future__ import annotations
 
+import copy
 import pickle
 from typing import Any
 
@@ -20,6 +21,12 @@ def _frozen(value: object) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def _listed(rows: list[CatalogRow]) -> list[CatalogRow]:
+    """A page for one reader: its own rows and course objects (a listing is read, never
+    edited, so the values inside, strings and small lists, are shared)."""
+    return [CatalogRow(copy.copy(row.course), row.key) for row in rows]
+
+
 def _thawed(kept: object) -> Any:
     return pickle.loads(kept)  # type: ignore[arg-type]  # noqa: S301 - pickled by this process
 
@@ -31,7 +38,9 @@ class CachedCourseRepository:
         self._by_id: Entries[bytes] = Entries("courses", size, feed, "courses")
         # slug -> course id, checked against the course on every hit (a slug can move).
         self._ids: Entries[str] = Entries("course_slugs", size, feed, "courses")
-        self._pages: Entries[bytes] = Entries("catalog_pages", pages, feed, "courses", whole=True)
+        self._pages: Entries[list[CatalogRow]] = Entries(
+            "catalog_pages", pages, feed, "courses", whole=True, copy=_listed
+        )
 
     @property
     def wrapped(self) -> CourseRepository:
@@ -58,11 +67,11 @@ class CachedCourseRepository:
                 course: Course = _thawed(kept)
                 if course.slug == slug:
                     return course
-        epoch = self._by_id.epoch()
+        epoch, slug_epoch = self._by_id.epoch(), self._ids.epoch()
         found = await self._inner.get_by_slug(slug)
         if found is not None:  # an unknown slug is not kept: nothing would forget it
             self._by_id.put(found.id, _frozen(found), epoch)
-            self._ids.put(slug, found.id, epoch)
+            self._ids.put(slug, found.id, slug_epoch)
         return found
 
     async def search(self, query: CatalogQuery) -> list[CatalogRow]:
@@ -71,11 +80,10 @@ class CachedCourseRepository:
         key = (query.sort, query.limit, tuple(query.terms), query.after)
         kept = self._pages.get(key)
         if kept is not MISSING:
-            rows: list[CatalogRow] = _thawed(kept)
-            return rows
+            return kept  # type: ignore[return-value]
         epoch = self._pages.epoch()
         found = await self._inner.search(query)
-        self._pages.put(key, _frozen(found), epoch)
+        self._pages.put(key, found, epoch)
         return found
 
     async def cards(self, course_ids: list[str]) -> dict[str, CourseCard]:

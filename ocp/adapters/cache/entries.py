@@ -18,12 +18,15 @@ class _Missing:
 
 
 MISSING = _Missing()
+_RECENT = 4096  # changes remembered by key, for reads still under way
 
 
 class Entries(Generic[V]):
     """At most `size` values by key, least recently used out first. `get` answers MISSING
     whenever it cannot answer from memory (not kept, or the feed is not live); `put` keeps a
-    value only if the feed stayed live and `collection` did not change since `epoch`.
+    value only if the feed is live and that key did not change since `epoch()` was taken
+    before the read (the last `_RECENT` changes are remembered by key; a read older than the
+    oldest of them is not trusted at all).
 
     A change of a document forgets the value kept under its id; with `whole=True` (a cache of
     pages, where any change may move any page) it forgets everything. `copy` is applied on the
@@ -48,6 +51,11 @@ class Entries(Generic[V]):
         self._hit = CACHE_LOOKUPS.labels(name, "hit")
         self._miss = CACHE_LOOKUPS.labels(name, "miss")
         self._bypass = CACHE_LOOKUPS.labels(name, "bypass")
+        # Change numbers: the last one, the last change of each recent key, and the floor below
+        # which a read is not trusted (a reset, or changes forgotten as the record rolled on).
+        self._seq = 0
+        self._recent: OrderedDict[object, int] = OrderedDict()
+        self._floor = 0
         feed.subscribe(collection, self)
 
     def get(self, key: Hashable) -> V | _Missing:
@@ -64,10 +72,15 @@ class Entries(Generic[V]):
         return self._copy(value)  # type: ignore[arg-type]
 
     def epoch(self) -> int:
-        return self._feed.epoch(self._collection)
+        """Taken before reading the store; `put` refuses a value whose key changed since."""
+        return self._seq
 
     def put(self, key: Hashable, value: V, epoch: int) -> None:
-        if not self._feed.live or self._feed.epoch(self._collection) != epoch:
+        if (
+            not self._feed.live
+            or epoch < self._floor
+            or self._recent.get(key, -1) > epoch  # changed while it was being read
+        ):
             return
         self._values[key] = self._copy(value)
         self._values.move_to_end(key)
@@ -81,13 +94,22 @@ class Entries(Generic[V]):
         return self._values.get(key, MISSING)
 
     def changed(self, key: object) -> None:
+        self._seq += 1
         if self._whole:
             self._values.clear()
-        else:
-            self._values.pop(key, None)  # type: ignore[call-overload]
+            self._floor = self._seq  # any page may hold it: no read under way is trusted
+            return
+        self._values.pop(key, None)  # type: ignore[call-overload]
+        self._recent[key] = self._seq
+        self._recent.move_to_end(key)
+        if len(self._recent) > _RECENT:
+            _, self._floor = self._recent.popitem(last=False)
 
     def reset(self) -> None:
+        self._seq += 1
+        self._floor = self._seq
         self._values.clear()
+        self._recent.clear()
 
     def __len__(self) -> int:
         return len(self._values)

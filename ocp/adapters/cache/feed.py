@@ -6,9 +6,8 @@ safe with it:
 
 - while the feed is not live, a cache answers nothing from memory and keeps nothing: every
   read goes to the store;
-- a value read from the store is kept only if no change of its collection arrived (and no
-  reset happened) while it was being read: the reader notes `epoch(collection)` before the
-  read and passes it to `put`, which refuses a value read across a change.
+- a value read from the store is kept only if no change of that document arrived (and no
+  reset happened) while it was being read (`Entries.epoch` / `Entries.put`).
 
 `LocalFeed` serves one process whose every write passes through the caching decorators (the
 in-memory stores). The MongoDB feed (`ocp.adapters.mongo.changes`) follows a change stream so
@@ -39,8 +38,6 @@ class Subscriber(Protocol):
 class ChangeFeed:
     def __init__(self) -> None:
         self._subscribers: dict[str, list[Subscriber]] = defaultdict(list)
-        self._epochs: dict[str, int] = defaultdict(int)
-        self._resets = 0
 
     @property
     def live(self) -> bool:
@@ -50,29 +47,21 @@ class ChangeFeed:
     def subscribe(self, collection: str, subscriber: Subscriber) -> None:
         self._subscribers[collection].append(subscriber)
 
-    def epoch(self, collection: str) -> int:
-        """Moves on every change of `collection` and every reset: a value read while it moved
-        may predate a change and is not kept."""
-        return self._epochs[collection] + self._resets
-
     def changed(self, collection: str, key: object) -> None:
         """One document changed: its subscribers forget it. Called by the feed for changes
         from anywhere and by the decorators for their own writes (at once, before the feed
         brings the same change back)."""
-        self._epochs[collection] += 1
         CHANGE_EVENTS.inc()
         for subscriber in self._subscribers.get(collection, ()):
             subscriber.changed(key)
 
     def changed_all(self, collection: str) -> None:
         """Many documents of `collection` changed at once (a bulk update): forget them all."""
-        self._epochs[collection] += 1
         for subscriber in self._subscribers.get(collection, ()):
             subscriber.reset()
 
     def reset(self) -> None:
         """Forget everything everywhere: the feed may have missed changes."""
-        self._resets += 1
         FEED_RESETS.inc()
         for subscribers in self._subscribers.values():
             for subscriber in subscribers:
