@@ -334,3 +334,50 @@ async def test_an_upload_whose_body_stalls_is_dropped_and_leaves_nothing(tmp_pat
         assert response.headers["content-type"] == "application/problem+json"
         listed = await http.get("/api/v1/files", headers=me.auth)
         assert listed.json()["items"] == []
+
+
+async def test_a_client_gone_mid_json_body_is_no_server_error(container, caplog):
+    """wrk closing its connections at the end of a run, a phone losing signal: the request
+    is dropped, nothing is written, and no 500 or error line is logged for it."""
+    app = create_app(container)
+    async with app.router.lifespan_context(app):
+        async with app_client(container) as client:
+            me = await signed_up(client, container)
+        half = b'{"bio": "half a'
+        messages = [{"type": "http.request", "body": half, "more_body": True}]
+
+        async def receive():
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        replies: list[dict] = []
+
+        async def send(message):
+            replies.append(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "PATCH",
+            "scheme": "http",
+            "path": "/api/v1/users/me",
+            "raw_path": b"/api/v1/users/me",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [
+                (b"host", b"testserver"),
+                (b"content-type", b"application/json"),
+                (b"content-length", b"100"),
+                (b"authorization", me.auth["Authorization"].encode()),
+            ],
+            "client": ("127.0.0.1", 5000),
+            "server": ("testserver", 80),
+            "state": {},
+        }
+        with caplog.at_level("ERROR"):
+            await app(scope, receive, send)
+        assert replies[0]["status"] == 400
+        assert not [r for r in caplog.records if r.levelname == "ERROR"]
+        async with app_client(container) as client:
+            shown = await client.get("/api/v1/users/me", headers=me.auth)
+        assert shown.json()["bio"] == ""

@@ -17,7 +17,7 @@ from fastapi import HTTPException, params
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from ocp.domain.errors import PayloadTooLarge, UnsupportedContent
@@ -127,6 +127,11 @@ class GuardedRoute(APIRoute):
                 elif not streams_body and (_declared_length(request) or 0) > limit:
                     # Nothing here reads the body; a declared one over the cap is refused anyway.
                     raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
+            except ClientDisconnect:
+                # The client went away mid-body: nothing was done and nobody reads an answer;
+                # it is the client's doing, not a server error (no 500, no error log).
+                request.scope["state"]["close_connection"] = True
+                return Response(status_code=400)
             except Exception:
                 # The body may be left unread: close the connection rather than drain it.
                 if _has_body(request):
