@@ -126,6 +126,7 @@ class Settings(BaseSettings):
     cache_catalog_pages: int = Field(
         2_000, ge=1, le=1_000_000, description="public catalog pages kept per process"
     )
+    cache_lessons: int = Field(20_000, ge=1, le=10_000_000, description="lessons kept per process")
 
     # observability
     metrics_enabled: bool = Field(True, description="serve Prometheus metrics at /metrics")

@@ -88,6 +88,7 @@ def _cached_stores(stores: Stores, feed: ChangeFeed, settings: Settings) -> Stor
         sessions=settings.cache_sessions,
         courses=settings.cache_courses,
         catalog_pages=settings.cache_catalog_pages,
+        lessons=settings.cache_lessons,
     )
     return cached_stores(stores, feed, sizes)
 

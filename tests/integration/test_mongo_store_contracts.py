@@ -71,6 +71,10 @@ class TestCachedCourseCounters(CachedStores, CourseCountersContract):
     pass
 
 
+class TestCachedLessons(CachedStores, LessonRepositoryContract):
+    pass
+
+
 class TestRefreshTokens(RefreshTokenStoreContract):
     pass
 

@@ -175,7 +175,9 @@ def test_every_mongo_store_is_timed_and_declares_its_indexes(tmp_path):
     stores = container.stores()
     assert len(stores.each()) >= 12
     for name, store in stores.each():
-        timed = store.wrapped if name in {"users", "refresh_tokens", "courses"} else store
+        timed = (
+            store.wrapped if name in {"users", "refresh_tokens", "courses", "lessons"} else store
+        )
         assert isinstance(timed, Timed), name  # under the caches: what is timed is the database
         assert callable(getattr(store, "ensure_indexes", None)), f"{name} declares no indexes"
     assert isinstance(container.file_store(), Timed) is False  # the memory store: nothing to time

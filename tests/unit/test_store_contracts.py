@@ -106,3 +106,7 @@ class TestCachedCourses(CachedStores, CourseRepositoryContract):
 
 class TestCachedCourseCounters(CachedStores, CourseCountersContract):
     pass
+
+
+class TestCachedLessons(CachedStores, LessonRepositoryContract):
+    pass

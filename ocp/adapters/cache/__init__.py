@@ -1,23 +1,24 @@
 """In-process caches in front of the stores, kept true by a change feed.
 
 What every request reads is answered from memory: the acting user and whether their session
-is live (authentication), courses by id and slug, and public catalog pages. Each cache is a
-decorator implementing the same port as the store it fronts, so use cases cannot tell; writes
-go through to the store and forget what they changed at once; changes made by other processes
-arrive through the feed (`feed.py`, `ocp.adapters.mongo.changes`). See docs/caching.md.
+is live (authentication), courses by id and slug, public catalog pages, and lessons by id.
+Each cache is a decorator implementing the same port as the store it fronts, so use cases
+cannot tell; writes go through to the store and forget what they changed at once; changes
+made by other processes arrive through the feed (`feed.py`, `ocp.adapters.mongo.changes`).
+See docs/caching.md.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ocp.adapters.cache.courses import CachedCourseRepository
+from ocp.adapters.cache.courses import CachedCourseRepository, CachedLessonRepository
 from ocp.adapters.cache.feed import ChangeFeed, LocalFeed, NoFeed
 from ocp.adapters.cache.identity import CachedRefreshTokenStore, CachedUserRepository
 from ocp.application.ports.stores import Stores
 
 # The collections whose changes the caches follow.
-FOLLOWED = ["users", "sessions", "courses"]
+FOLLOWED = ["users", "sessions", "courses", "lessons"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,7 @@ class CacheSizes:
     sessions: int = 100_000
     courses: int = 10_000
     catalog_pages: int = 2_000
+    lessons: int = 20_000
 
 
 def cached_stores(stores: Stores, feed: ChangeFeed, sizes: CacheSizes | None = None) -> Stores:
@@ -38,6 +40,7 @@ def cached_stores(stores: Stores, feed: ChangeFeed, sizes: CacheSizes | None = N
         courses=CachedCourseRepository(
             stores.courses, feed, size=sizes.courses, pages=sizes.catalog_pages
         ),
+        lessons=CachedLessonRepository(stores.lessons, feed, size=sizes.lessons),
     )
 
 

@@ -1,6 +1,7 @@
-"""Caching decorator of the course store: courses by id and slug (course pages, outlines, the
-cards of a student's enrolments) and public catalog pages, kept in memory. A course's change
-forgets that course and every catalog page (any change may move any page)."""
+"""Caching decorators of the course stores: courses by id and slug (course pages, outlines,
+the cards of a student's enrolments), public catalog pages, and lessons by id, kept in memory.
+A course's change forgets that course and every catalog page (any change may move any page);
+a lesson's change forgets that lesson."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any
 
 from ocp.adapters.cache.entries import MISSING, Entries
 from ocp.adapters.cache.feed import ChangeFeed
-from ocp.application.ports.courses import CourseCard, CourseRepository
-from ocp.domain.courses import CatalogQuery, CatalogRow, Course, CourseStatus
+from ocp.application.ports.courses import CourseCard, CourseRepository, LessonRepository
+from ocp.domain.courses import CatalogQuery, CatalogRow, Course, CourseStatus, Lesson
 
 # Kept pickled: compact, and every reader unpickles its own copy (a Course is mutable).
 _NONE = pickle.dumps(None)
@@ -140,3 +141,61 @@ class CachedCourseRepository:
             await self._inner.add_rating(course_id, rating_delta, count_delta)
         finally:
             self._feed.changed("courses", course_id)
+
+
+class CachedLessonRepository:
+    """`get` by id from memory (a lesson's body, read by every learner who opens it)."""
+
+    def __init__(self, inner: LessonRepository, feed: ChangeFeed, *, size: int) -> None:
+        self._inner = inner
+        self._feed = feed
+        self._by_id: Entries[bytes] = Entries("lessons", size, feed, "lessons")
+
+    @property
+    def wrapped(self) -> LessonRepository:
+        return self._inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def get(self, lesson_id: str) -> Lesson | None:
+        kept = self._by_id.get(lesson_id)
+        if kept is not MISSING:
+            lesson: Lesson | None = _thawed(kept)
+            return lesson
+        epoch = self._by_id.epoch()
+        found = await self._inner.get(lesson_id)
+        self._by_id.put(lesson_id, _frozen(found), epoch)
+        return found
+
+    async def add(self, lesson: Lesson) -> None:
+        try:
+            await self._inner.add(lesson)
+        finally:
+            self._feed.changed("lessons", lesson.id)
+
+    async def add_many(self, lessons: list[Lesson]) -> None:
+        try:
+            await self._inner.add_many(lessons)
+        finally:
+            for lesson in lessons:
+                self._feed.changed("lessons", lesson.id)
+
+    async def update(self, lesson: Lesson, expected_version: int) -> None:
+        try:
+            await self._inner.update(lesson, expected_version)
+        finally:
+            self._feed.changed("lessons", lesson.id)
+
+    async def delete_many(self, lesson_ids: list[str]) -> None:
+        try:
+            await self._inner.delete_many(lesson_ids)
+        finally:
+            for lesson_id in lesson_ids:
+                self._feed.changed("lessons", lesson_id)
+
+    async def delete_course(self, course_id: str) -> None:
+        try:
+            await self._inner.delete_course(course_id)
+        finally:
+            self._feed.changed_all("lessons")  # which lessons were the course's: not known here
