@@ -111,6 +111,14 @@ class Settings(BaseSettings):
     )
     demo_seed: bool = Field(False, description="fill an empty database with a demo catalog")
 
+    public_max_age_s: int = Field(
+        10,
+        ge=0,
+        le=86_400,
+        description="max-age of public reads (anonymous catalog pages, course detail, modules, "
+        "preview lessons); caches may serve them 60 s longer while revalidating",
+    )
+
     # in-process caches (docs/caching.md): what every request reads, kept true by a change feed
     cache_enabled: bool = Field(
         True,

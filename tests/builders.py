@@ -441,8 +441,10 @@ async def a_course(
     capacity: int | None = None,
     publish: bool = True,
     title: str = "Learning 101",
+    preview: bool = False,
 ) -> BuiltCourse:
-    """A course built over HTTP: one module with `lessons` text lessons, published by default."""
+    """A course built over HTTP: one module with `lessons` text lessons (the first a preview
+    when `preview`), published by default."""
     body: dict[str, object] = {"title": title, "summary": "s", "description": "d", "tags": []}
     body |= {"level": "beginner", "category": "test"}
     if capacity is not None:
@@ -458,7 +460,12 @@ async def a_course(
     for n in range(lessons):
         lesson = await client.post(
             f"/api/v1/courses/{course.id}/modules/{course.module_id}/lessons",
-            json={"title": f"Lesson {n + 1}", "kind": "text", "body_markdown": "read me"},
+            json={
+                "title": f"Lesson {n + 1}",
+                "kind": "text",
+                "body_markdown": "read me",
+                "is_preview": preview and n == 0,
+            },
             headers=teacher.auth,
         )
         assert lesson.status_code == 201, lesson.text

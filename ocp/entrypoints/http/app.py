@@ -67,6 +67,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.container = container
     # Read by every route's guard (routing.GuardedRoute): the cap on any body but an upload's.
     app.state.max_json_bytes = settings.max_json_bytes
+    app.state.public_max_age_s = settings.public_max_age_s
     app.state.public_base_url = settings.public_base
     app.state.body_idle_timeout_s = settings.body_idle_timeout_s
     problems.install(app)

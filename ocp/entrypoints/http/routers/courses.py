@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from ocp.application.courses import CourseDraft, LessonDraft
 from ocp.domain.courses import CatalogFilter, CatalogSort, Course, CourseChanges, Level
+from ocp.entrypoints.http.caching import PUBLIC_READ_RESPONSES, public_read, validator
 from ocp.entrypoints.http.deps import (
     Catalog,
     Courses,
@@ -77,7 +78,7 @@ async def create_course(
     "",
     response_model=PageOut[CourseOut],
     summary="Browse the catalog of published courses, or with mine=true your own",
-    responses=responses(400, 401, 422),
+    responses={**responses(400, 401, 422), **PUBLIC_READ_RESPONSES},
 )
 async def browse(
     request: Request,
@@ -94,7 +95,7 @@ async def browse(
     instructor_id: Annotated[str | None, Query(max_length=64)] = None,
     mine: Annotated[bool, Query(description="your own courses in every status")] = False,
     sort: CatalogSort = CatalogSort.NEWEST,
-) -> PageOut[CourseOut]:
+) -> PageOut[CourseOut] | Response:
     found = await catalog.browse(
         user,
         CatalogFilter(
@@ -110,6 +111,11 @@ async def browse(
         cursor=page.cursor,
     )
     link_next(request, response, found.next_cursor)
+    if not mine:
+        shown = (f"{c.id}.{c.version}" for c in found.items)
+        tag = validator("catalog", page.limit, found.next_cursor, *shown)
+        if (unchanged := public_read(request, response, tag)) is not None:
+            return unchanged
     return PageOut[CourseOut](
         items=[CourseOut.from_domain(c) for c in found.items], next_cursor=found.next_cursor
     )
@@ -119,7 +125,7 @@ async def browse(
     "/{course_id}",
     response_model=CourseOut,
     summary="One course, by id or slug",
-    responses=responses(401, 404),
+    responses={**responses(401, 404), **PUBLIC_READ_RESPONSES},
 )
 async def get_course(
     # One name for one path: `/courses/{course_id}` is also PATCHed and DELETEd, and a client
@@ -127,9 +133,13 @@ async def get_course(
     course_id: Annotated[str, Path(max_length=100, description="the course's id or its slug")],
     user: OptionalUser,
     courses: Courses,
+    request: Request,
     response: Response,
-) -> CourseOut:
-    return _course(response, await courses.get_course(user, course_id))
+) -> CourseOut | Response:
+    course = await courses.get_course(user, course_id)
+    if (unchanged := public_read(request, response, etag(course.version))) is not None:
+        return unchanged
+    return CourseOut.from_domain(course)
 
 
 @router.patch(
@@ -250,12 +260,20 @@ async def add_module(
     "/{course_id}/modules",
     response_model=list[ModuleOut],
     summary="The course outline: modules in order, each with its lessons' outline",
-    responses=responses(401, 404),
+    responses={**responses(401, 404), **PUBLIC_READ_RESPONSES},
 )
 async def list_modules(
-    course_id: CourseId, user: OptionalUser, outline: Outline
-) -> list[ModuleOut]:
-    return ModuleOut.outline(await outline.modules(user, course_id))
+    course_id: CourseId,
+    user: OptionalUser,
+    outline: Outline,
+    request: Request,
+    response: Response,
+) -> list[ModuleOut] | Response:
+    course = await outline.modules(user, course_id)
+    tag = validator("modules", course.id, course.version)
+    if (unchanged := public_read(request, response, tag)) is not None:
+        return unchanged
+    return ModuleOut.outline(course)
 
 
 @router.put(

@@ -14,6 +14,7 @@ from starlette.requests import ClientDisconnect
 
 from ocp.application.files import DirectUploadRequest, OnFile
 from ocp.domain.files import FilePurpose, StoredFile
+from ocp.entrypoints.http.caching import matches
 from ocp.entrypoints.http.deps import (
     CurrentUser,
     DirectUploads,
@@ -223,7 +224,7 @@ async def download(file_id: str, request: Request, user: OptionalUser, files: Fi
         "Cache-Control": "private",
         "Content-Security-Policy": _SANDBOX,
     }
-    if _matches(request.headers.get("if-none-match"), file.etag):
+    if matches(request.headers.get("if-none-match"), file.etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=common)
     url = await files.download_url(file)
     if url is not None:
@@ -295,13 +296,6 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     if start >= size or end < start:
         raise RangeNotSatisfiable(f"the content has {size} bytes", size)
     return start, min(end, size - 1)
-
-
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-    return "*" in tags or etag in tags
 
 
 def content_disposition(file: StoredFile) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 
 from ocp.domain.courses import LessonChanges
+from ocp.entrypoints.http.caching import PUBLIC_READ_RESPONSES, public_read
 from ocp.entrypoints.http.deps import CurrentUser, IfMatch, OptionalUser, Outline, etag
 from ocp.entrypoints.http.problems import responses
 from ocp.entrypoints.http.routing import GuardedRoute
@@ -22,13 +23,19 @@ LessonId = Annotated[str, Path(max_length=64)]
     response_model=LessonOut,
     summary="A full lesson: for course staff, enrolled students, and anyone when it is a "
     "preview of a published course",
-    responses=responses(401, 404),
+    responses={**responses(401, 404), **PUBLIC_READ_RESPONSES},
 )
 async def get_lesson(
-    lesson_id: LessonId, user: OptionalUser, outline: Outline, response: Response
-) -> LessonOut:
+    lesson_id: LessonId,
+    user: OptionalUser,
+    outline: Outline,
+    request: Request,
+    response: Response,
+) -> LessonOut | Response:
     lesson = await outline.get_lesson(user, lesson_id)
-    response.headers["ETag"] = etag(lesson.version)
+    # Anonymous readers only ever see previews: their copy is the public one.
+    if (unchanged := public_read(request, response, etag(lesson.version))) is not None:
+        return unchanged
     return LessonOut.from_domain(lesson)
 
 
