@@ -70,9 +70,12 @@ class EnrollmentService:
             raise PermissionDenied("course staff do not enroll in their own course")
         if not _may_enroll(actor):
             raise PermissionDenied("only students enroll in courses")
-        existing = await self._enrollments.find(course.id, actor.id)
-        if existing is not None:
-            return report_of(existing, course), False
+        if course.status is not CourseStatus.PUBLISHED:
+            # Closed: only someone enrolled already gets an answer other than "not open". Open:
+            # no look first, the unique insert tells a repeat apart (one round trip fewer).
+            existing = await self._enrollments.find(course.id, actor.id)
+            if existing is not None:
+                return report_of(existing, course), False
         enrollment, made = await self._enroll_user(course, actor.id)
         return report_of(enrollment, course), made
 
