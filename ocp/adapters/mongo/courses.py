@@ -32,6 +32,7 @@ from ocp.domain.courses import (
     popularity_key,
     rating_key,
 )
+from ocp.domain.courses.catalog import KEY_SEP
 from ocp.domain.errors import Conflict, DuplicateSlug, NotFound, StaleVersion
 from ocp.domain.learning import rating_average
 
@@ -162,6 +163,7 @@ def catalog_filter(query: CatalogQuery) -> tuple[Doc, list[tuple[str, int]], set
 
 _POPULAR = SORT_FIELDS[CatalogSort.POPULAR]
 _RATING = SORT_FIELDS[CatalogSort.RATING]
+_COUNT_DIGITS = len(popularity_key("", 0)) - len(KEY_SEP)
 
 # Equality fields first, then the sort key (the cursor's range): equality-sort-range.
 COURSE_INDEXES: list[tuple[str, list[tuple[str, int]]]] = [
@@ -251,27 +253,26 @@ class MongoCourseRepository:
     async def is_empty(self) -> bool:
         return await self._courses.find_one({}, {"_id": 1}) is None
 
-    # Counters: one atomic `$inc` (a seat only while the course is published and below
-    # capacity, checked by the same update), then a `$set` of the catalog key derived from
-    # it, guarded by the counter value it was derived from: when two changes race, the key
-    # of whichever ran last is the one that stays. Both bump the version, so an edit of the
-    # course read before them fails its version check instead of undoing them.
+    # Seats: ONE update (a pipeline) moves the counter, bumps the version and derives the
+    # popularity key from the new count, so the key can never lag its counter; a seat is taken
+    # only while the course is published and below capacity, checked by the same update. The
+    # version bump makes an edit of the course read before it fail its version check instead
+    # of undoing it. The key is `popularity_key` computed by the database:
+    # `test_the_seat_key_is_popularity_key` holds the two together.
 
     async def _move_seats(self, where: Doc, delta: int) -> bool:
-        doc = await self._courses.find_one_and_update(
+        count = {"$toString": "$enrolled_count"}
+        padded = {"$concat": ["0" * _COUNT_DIGITS, count]}
+        digits = {"$substrCP": [padded, {"$strLenCP": count}, _COUNT_DIGITS]}
+        result = await self._courses.update_one(
             where,
-            {"$inc": {"enrolled_count": delta, "version": 1}},
-            projection={"enrolled_count": 1},
-            return_document=ReturnDocument.AFTER,
-        )
-        if doc is None:
-            return False
-        count = doc["enrolled_count"]
-        await self._courses.update_one(
-            {"_id": doc["_id"], "enrolled_count": count},
-            {"$set": {_POPULAR: popularity_key(doc["_id"], count)}, "$inc": {"version": 1}},
-        )
-        return True
+            [
+                {"$set": {"enrolled_count": {"$add": ["$enrolled_count", delta]},
+                          "version": {"$add": ["$version", 1]}}},
+                {"$set": {_POPULAR: {"$concat": [digits, KEY_SEP, "$_id"]}}},
+            ],
+        )  # fmt: skip
+        return result.matched_count == 1
 
     async def take_seats(self, course_id: str, count: int) -> bool:
         fits = {"$lte": [{"$add": ["$enrolled_count", count]}, "$capacity"]}

@@ -118,6 +118,7 @@ class OutlineService:
                 actor,
                 course.id,
                 lambda c: c.add_lesson(module_id, lesson.outline, lesson.updated_at),
+                read=course,
             )
         except BaseException:
             await self._lessons.delete_many([lesson.id])
@@ -156,22 +157,29 @@ class OutlineService:
 
         lesson, course = await retry_on_stale(attempt, attempts=1 if if_match is not None else 5)
         outline, at = lesson.outline, lesson.updated_at
-        await self._change(actor, course.id, lambda c: c.replace_lesson_outline(outline, at))
+        await self._change(
+            actor, course.id, lambda c: c.replace_lesson_outline(outline, at), read=course
+        )
         return lesson
 
     async def delete_lesson(self, actor: User, lesson_id: str) -> None:
         _, course = await self._lesson_and_course(lesson_id)
         course.require_staff(actor)
         now = self._clock.now()
-        await self._change(actor, course.id, lambda c: c.remove_lesson(lesson_id, now))
+        await self._change(actor, course.id, lambda c: c.remove_lesson(lesson_id, now), read=course)
         await self._lessons.delete_many([lesson_id])
 
     # --- helpers -------------------------------------------------------------------------
 
     async def _change(
-        self, actor: User, id_or_slug: str, change: Callable[[Course], object]
+        self,
+        actor: User,
+        id_or_slug: str,
+        change: Callable[[Course], object],
+        read: Course | None = None,
     ) -> Course:
-        return await change_course(self._courses, self._roles, actor, id_or_slug, change)
+        """`read`: the course as just read and checked for staff, saving a second read."""
+        return await change_course(self._courses, self._roles, actor, id_or_slug, change, read=read)
 
     async def _lesson_and_course(self, lesson_id: str) -> tuple[Lesson, Course]:
         lesson = await self._lessons.get(lesson_id)

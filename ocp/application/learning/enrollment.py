@@ -70,9 +70,12 @@ class EnrollmentService:
             raise PermissionDenied("course staff do not enroll in their own course")
         if not _may_enroll(actor):
             raise PermissionDenied("only students enroll in courses")
-        existing = await self._enrollments.find(course.id, actor.id)
-        if existing is not None:
-            return report_of(existing, course), False
+        if course.status is not CourseStatus.PUBLISHED:
+            # Closed: only someone enrolled already gets an answer other than "not open". Open:
+            # no look first, the unique insert tells a repeat apart (one round trip fewer).
+            existing = await self._enrollments.find(course.id, actor.id)
+            if existing is not None:
+                return report_of(existing, course), False
         enrollment, made = await self._enroll_user(course, actor.id)
         return report_of(enrollment, course), made
 
@@ -192,10 +195,14 @@ class EnrollmentService:
     async def drop(self, actor: User, course_id: str) -> None:
         """The student leaves: the enrollment (and its progress) goes, the seat comes back."""
         course = await self._roles.course(course_id)
-        await self._roles.enrolled(actor, course)
-        course.require_open_to_students(change=True)
+        if not course.lessons_open_to_students:
+            await self._roles.enrolled(actor, course)  # who is not enrolled hears that first
+            course.require_open_to_students(change=True)
+        # No look first: the delete tells whether there was an enrollment to end.
         if await self._enrollments.remove(course.id, actor.id):
             await self._courses.give_back_seats(course.id, 1)
+            return
+        await self._roles.enrolled(actor, course)  # not enrolled: 403, or 404 if unseen
 
 
 def _may_enroll(user: User) -> bool:
