@@ -304,3 +304,25 @@ async def test_local_feed_is_live_until_stopped():
     assert feed.live
     await feed.stop()
     assert not feed.live
+
+
+async def test_the_echo_of_a_change_already_read_back_keeps_the_value(raw, cached, feed):
+    await cached.users.add(a_user())
+    await cached.users.get("u1")  # version 1 kept
+    feed.changed("users", "u1", 1)  # the stream brings the change that made version 1
+    await cached.users.get("u1")
+    assert raw.users.calls["get"] == 1
+    feed.changed("users", "u1", 2)  # a later change: the kept value is old
+    await cached.users.get("u1")
+    assert raw.users.calls["get"] == 2
+
+
+async def test_a_course_of_the_announced_version_stays_kept(raw, cached, feed):
+    course = await a_published(cached, "c1", "one")
+    await cached.courses.get("c1")
+    feed.changed("courses", "c1", course.version)
+    await cached.courses.get("c1")
+    assert raw.courses.calls["get"] == 1
+    feed.changed("courses", "c1", course.version + 1)
+    await cached.courses.get("c1")
+    assert raw.courses.calls["get"] == 2

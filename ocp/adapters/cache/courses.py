@@ -15,7 +15,6 @@ from ocp.application.ports.courses import CourseCard, CourseRepository, LessonRe
 from ocp.domain.courses import CatalogQuery, CatalogRow, Course, CourseStatus, Lesson
 
 # Kept pickled: compact, and every reader unpickles its own copy (a Course is mutable).
-_NONE = pickle.dumps(None)
 
 
 def _frozen(value: object) -> bytes:
@@ -28,6 +27,15 @@ def _listed(rows: list[CatalogRow]) -> list[CatalogRow]:
     return [CatalogRow(copy.copy(row.course), row.key) for row in rows]
 
 
+def _kept(value: Course | Lesson | None) -> tuple[int | None, bytes]:
+    """What a by-id cache keeps: the version (to recognise a change's echo) and the bytes."""
+    return (value.version if value is not None else None), _frozen(value)
+
+
+def _version(kept: tuple[int | None, bytes]) -> int | None:
+    return kept[0]
+
+
 def _thawed(kept: object) -> Any:
     return pickle.loads(kept)  # type: ignore[arg-type]  # noqa: S301 - pickled by this process
 
@@ -36,7 +44,9 @@ class CachedCourseRepository:
     def __init__(self, inner: CourseRepository, feed: ChangeFeed, *, size: int, pages: int) -> None:
         self._inner = inner
         self._feed = feed
-        self._by_id: Entries[bytes] = Entries("courses", size, feed, "courses")
+        self._by_id: Entries[tuple[int | None, bytes]] = Entries(
+            "courses", size, feed, "courses", version_of=_version
+        )
         # slug -> course id, checked against the course on every hit (a slug can move).
         self._ids: Entries[str] = Entries("course_slugs", size, feed, "courses")
         self._pages: Entries[list[CatalogRow]] = Entries(
@@ -53,25 +63,25 @@ class CachedCourseRepository:
     async def get(self, course_id: str) -> Course | None:
         kept = self._by_id.get(course_id)
         if kept is not MISSING:
-            course: Course | None = _thawed(kept)
+            course: Course | None = _thawed(kept[1])  # type: ignore[index]
             return course
         epoch = self._by_id.epoch()
         found = await self._inner.get(course_id)
-        self._by_id.put(course_id, _frozen(found), epoch)
+        self._by_id.put(course_id, _kept(found), epoch)
         return found
 
     async def get_by_slug(self, slug: str) -> Course | None:
         course_id = self._ids.get(slug)
         if course_id is not MISSING:
             kept = self._by_id.get(course_id)  # type: ignore[arg-type]
-            if kept is not MISSING and kept != _NONE:
-                course: Course = _thawed(kept)
+            if kept is not MISSING and kept[0] is not None:  # type: ignore[index]
+                course: Course = _thawed(kept[1])  # type: ignore[index]
                 if course.slug == slug:
                     return course
         epoch, slug_epoch = self._by_id.epoch(), self._ids.epoch()
         found = await self._inner.get_by_slug(slug)
         if found is not None:  # an unknown slug is not kept: nothing would forget it
-            self._by_id.put(found.id, _frozen(found), epoch)
+            self._by_id.put(found.id, _kept(found), epoch)
             self._ids.put(slug, found.id, slug_epoch)
         return found
 
@@ -94,8 +104,8 @@ class CachedCourseRepository:
             kept = self._by_id.peek(course_id)
             if kept is MISSING:
                 missing.append(course_id)
-            elif kept != _NONE:
-                course: Course = _thawed(kept)
+            elif kept[0] is not None:  # type: ignore[index]
+                course: Course = _thawed(kept[1])  # type: ignore[index]
                 found[course_id] = CourseCard(
                     course.id, course.slug, course.title, course.lesson_ids
                 )
@@ -149,7 +159,9 @@ class CachedLessonRepository:
     def __init__(self, inner: LessonRepository, feed: ChangeFeed, *, size: int) -> None:
         self._inner = inner
         self._feed = feed
-        self._by_id: Entries[bytes] = Entries("lessons", size, feed, "lessons")
+        self._by_id: Entries[tuple[int | None, bytes]] = Entries(
+            "lessons", size, feed, "lessons", version_of=_version
+        )
 
     @property
     def wrapped(self) -> LessonRepository:
@@ -161,11 +173,11 @@ class CachedLessonRepository:
     async def get(self, lesson_id: str) -> Lesson | None:
         kept = self._by_id.get(lesson_id)
         if kept is not MISSING:
-            lesson: Lesson | None = _thawed(kept)
+            lesson: Lesson | None = _thawed(kept[1])  # type: ignore[index]
             return lesson
         epoch = self._by_id.epoch()
         found = await self._inner.get(lesson_id)
-        self._by_id.put(lesson_id, _frozen(found), epoch)
+        self._by_id.put(lesson_id, _kept(found), epoch)
         return found
 
     async def add(self, lesson: Lesson) -> None:

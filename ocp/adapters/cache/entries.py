@@ -41,6 +41,7 @@ class Entries(Generic[V]):
         *,
         whole: bool = False,
         copy: Callable[[V], V] = lambda value: value,
+        version_of: Callable[[V], int | None] | None = None,
     ) -> None:
         self._values: OrderedDict[Hashable, V] = OrderedDict()
         self._size = size
@@ -48,6 +49,7 @@ class Entries(Generic[V]):
         self._collection = collection
         self._whole = whole
         self._copy = copy
+        self._version_of = version_of
         self._hit = CACHE_LOOKUPS.labels(name, "hit")
         self._miss = CACHE_LOOKUPS.labels(name, "miss")
         self._bypass = CACHE_LOOKUPS.labels(name, "bypass")
@@ -93,13 +95,23 @@ class Entries(Generic[V]):
             return MISSING
         return self._values.get(key, MISSING)
 
-    def changed(self, key: object) -> None:
+    def changed(self, key: object, version: int | None = None) -> None:
+        """`version`: the document's version after the change, when the feed knows it. A kept
+        value of that very version is the state the change produced (the echo of a write
+        this process read back): it stays. Reads under way are refused either way."""
         self._seq += 1
         if self._whole:
             self._values.clear()
             self._floor = self._seq  # any page may hold it: no read under way is trusted
             return
-        self._values.pop(key, None)  # type: ignore[call-overload]
+        kept = self._values.get(key, MISSING)  # type: ignore[call-overload]
+        if not (
+            version is not None
+            and self._version_of is not None
+            and kept is not MISSING
+            and self._version_of(kept) == version  # type: ignore[arg-type]
+        ):
+            self._values.pop(key, None)  # type: ignore[call-overload]
         self._recent[key] = self._seq
         self._recent.move_to_end(key)
         if len(self._recent) > _RECENT:

@@ -26,8 +26,9 @@ log = logging.getLogger("ocp.cache")
 
 
 class Subscriber(Protocol):
-    def changed(self, key: object) -> None:
-        """The document with this id changed (or was added or removed)."""
+    def changed(self, key: object, version: int | None = None) -> None:
+        """The document with this id changed (or was added or removed); `version` is its
+        version after the change when known."""
         ...
 
     def reset(self) -> None:
@@ -47,13 +48,13 @@ class ChangeFeed:
     def subscribe(self, collection: str, subscriber: Subscriber) -> None:
         self._subscribers[collection].append(subscriber)
 
-    def changed(self, collection: str, key: object) -> None:
+    def changed(self, collection: str, key: object, version: int | None = None) -> None:
         """One document changed: its subscribers forget it. Called by the feed for changes
         from anywhere and by the decorators for their own writes (at once, before the feed
         brings the same change back)."""
         CHANGE_EVENTS.inc()
         for subscriber in self._subscribers.get(collection, ()):
-            subscriber.changed(key)
+            subscriber.changed(key, version)
 
     def changed_all(self, collection: str) -> None:
         """Many documents of `collection` changed at once (a bulk update): forget them all."""

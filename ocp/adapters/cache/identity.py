@@ -28,7 +28,14 @@ class CachedUserRepository:
     def __init__(self, inner: UserRepository, feed: ChangeFeed, *, size: int) -> None:
         self._inner = inner
         self._feed = feed
-        self._by_id: Entries[User | None] = Entries("users", size, feed, "users", copy=_copy_user)
+        self._by_id: Entries[User | None] = Entries(
+            "users",
+            size,
+            feed,
+            "users",
+            copy=_copy_user,
+            version_of=lambda user: user.version if user is not None else None,
+        )
 
     @property
     def wrapped(self) -> UserRepository:

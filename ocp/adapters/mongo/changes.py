@@ -119,7 +119,17 @@ class MongoChangeFeed(ChangeFeed):
     async def _stream(self) -> None:
         pipeline = [
             {"$match": {"ns.coll": {"$in": self._collections}}},
-            {"$project": {"ns": 1, "documentKey": 1, "operationType": 1}},
+            {
+                "$project": {
+                    "ns": 1,
+                    "documentKey": 1,
+                    "operationType": 1,
+                    # The version a change leaves (inserts and replacements carry the document,
+                    # updates the fields they set): a cache holding that version keeps it.
+                    "fullDocument.version": 1,
+                    "updateDescription.updatedFields.version": 1,
+                }
+            },
         ]
         stream = await self._db.watch(
             pipeline,
@@ -149,6 +159,15 @@ class MongoChangeFeed(ChangeFeed):
                     self.reset()
                     continue
                 key = (event.get("documentKey") or {}).get("_id")
-                self.changed(event["ns"]["coll"], key)
+                self.changed(event["ns"]["coll"], key, _version_after(event))
         # The server ended the stream (an `invalidate` after a dropped database): open anew.
         raise _Ended("the change stream was closed by the server")
+
+
+def _version_after(event: Mapping[str, Any]) -> int | None:
+    if event.get("operationType") == "delete":
+        return None
+    document = event.get("fullDocument") or {}
+    fields = (event.get("updateDescription") or {}).get("updatedFields") or {}
+    version = document.get("version", fields.get("version"))
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
