@@ -77,7 +77,7 @@ def main() -> None:
                     )
             metrics = httpx.get(f"{on}/metrics").text
         with open(log) as lines:
-            logged = sum(1 for line in lines if '"logger": "ocp.access"' in line)
+            logged = sum(1 for line in lines if '"logger":"ocp.access"' in line)
     assert 'route="/api/v1/users/me"' in metrics, "the metrics saw no request"
     off_m, on_m = median(off_rps), median(on_rps)
     print(f"metrics+logging off : {off_m:8.0f} req/s  (rounds {[round(x) for x in off_rps]})")

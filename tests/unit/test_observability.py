@@ -3,6 +3,7 @@ carries a secret, login counters, timed adapters, and the security headers they 
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import logging.config
@@ -288,3 +289,40 @@ async def test_scrapers_within_the_max_age_share_one_rendering(tmp_path):
             await http.get("/api/v1/courses/nothing-here")
         second = await http.get("/metrics")
     assert second.content == first.content
+
+
+async def test_every_line_logged_while_serving_a_request_carries_its_id(tmp_path):
+    """Not only the access line: a use case's own warning and the traceback of a 500, through
+    the handler `ocp serve` configures, both name the request (its X-Request-ID)."""
+    from dependency_injector import providers
+
+    from ocp.entrypoints.http.observability import RequestIdFilter
+
+    class Failing:
+        async def authenticate(self, token: str):
+            logging.getLogger("ocp.sessions").warning("looking the token up")
+            raise RuntimeError("the session store exploded")
+
+    container = Container.for_settings(test_settings(tmp_path))
+    container.session_service.override(providers.Object(Failing()))
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter())
+    ocp_logger = logging.getLogger("ocp")
+    ocp_logger.addHandler(handler)
+    try:
+        async with app_client(container) as client:
+            # The test transport re-raises what the server answered 500 for.
+            with pytest.raises(RuntimeError):
+                await client.get(
+                    "/api/v1/users/me",
+                    headers={"Authorization": "Bearer x", "X-Request-ID": "req-500"},
+                )
+    finally:
+        ocp_logger.removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    by_message = {line["msg"]: line for line in lines}
+    assert by_message["looking the token up"]["request_id"] == "req-500"
+    failed = next(line for line in lines if "exception" in line)
+    assert failed["request_id"] == "req-500" and "RuntimeError" in failed["exception"]

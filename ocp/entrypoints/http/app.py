@@ -63,6 +63,9 @@ def create_app(container: Container | None = None) -> FastAPI:
         description="REST/JSON API for course portals: identity, courses, learning, files.",
         lifespan=lifespan,
         swagger_ui_parameters={"persistAuthorization": True},
+        # OCP has its own metrics and access log (observability.py); FastAPI's OpenTelemetry
+        # hooks asked for a provider on every request (a few microseconds each) for nothing.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.container = container
     # Read by every route's guard (routing.GuardedRoute): the cap on any body but an upload's.

@@ -10,6 +10,8 @@ from typing import Any
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ocp.entrypoints.http.observability import REQUEST_ID
+
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
@@ -37,6 +39,9 @@ class RequestContext:
         request_id = request_id or secrets.token_hex(12)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
+        # Every line logged while serving it carries it (observability.RequestIdFilter). Each
+        # request runs in its own task, so the value ends with it.
+        REQUEST_ID.set(request_id)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -9,6 +9,7 @@ the supervising process, which reads every worker's samples.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import gzip
 import hmac
@@ -23,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -395,7 +397,59 @@ class JsonFormatter(logging.Formatter):
                     line[key] = fields[key]
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        return orjson.dumps(line, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "ocp_request_id", default=None
+)
+"""The id of the request being served (set by middleware.RequestContext): every line logged
+while serving it, by OCP, uvicorn or a library, errors included, carries it."""
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds `request_id` to every record made while a request is served (the access line
+    brings its own)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            request_id = REQUEST_ID.get()
+            if request_id is not None:
+                record.request_id = request_id
+        return True
+
+
+class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A StreamHandler that does not flush after every line: an access line a request, each
+    flushed, was a write(2) a request. Lines are written to the stream's buffer and flushed
+    when it fills, at least every `FLUSH_S` seconds (a daemon thread), at once for a warning
+    or worse, and at shutdown (logging.shutdown). What a crash can lose: the last second of
+    info lines."""
+
+    FLUSH_S = 1.0
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        self._flusher = threading.Thread(target=self._flush_often, daemon=True)
+        self._flusher.start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.stream.write(self.format(record) + self.terminator)
+            if record.levelno >= logging.WARNING:
+                self.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+    def _flush_often(self) -> None:
+        while True:
+            time.sleep(self.FLUSH_S)
+            try:
+                self.flush()
+            except Exception:  # noqa: S110 - a closed stream at exit: nothing to flush into
+                pass
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -406,11 +460,13 @@ class ConsoleFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
+        extra = record.__dict__
         if record.name == ACCESS_LOG.name:
-            extra = record.__dict__
             text += f" {extra.get('duration_ms')}ms id={extra.get('request_id')}"
             if extra.get("user_id"):
                 text += f" user={extra['user_id']}"
+        elif extra.get("request_id"):
+            text += f" id={extra['request_id']}"
         return text
 
 
@@ -420,13 +476,15 @@ def logging_config(style: str, level: str) -> dict[str, Any]:
     since `ocp.access` writes a richer one."""
     formatter = "json" if style == "json" else "console"
     handler = {
-        "class": "logging.StreamHandler",
+        "class": f"{__name__}.BufferedStreamHandler",
         "formatter": formatter,
+        "filters": ["request_id"],
         "stream": "ext://sys.stdout",
     }
     return {
         "version": 1,
         "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": f"{__name__}.RequestIdFilter"}},
         "formatters": {
             "json": {"()": f"{__name__}.JsonFormatter"},
             "console": {"()": f"{__name__}.ConsoleFormatter"},
