@@ -44,6 +44,7 @@ async def start(container: Container) -> None:
 async def _prepare(container: Container, settings: Settings) -> None:
     if settings.database == "mongo":
         await ensure_indexes(container.stores())
+        container.stores().courses.keep_fences()  # bounds every catalog page's cost
     # Caches answer only once the feed follows changes (docs/caching.md).
     await container.change_feed().start()
     if settings.bootstrap_admin_email and settings.bootstrap_admin_password:
@@ -64,6 +65,8 @@ async def stop(container: Container) -> None:
     settings: Settings = container.settings()
     try:
         await container.change_feed().stop()
+        if settings.database == "mongo":
+            await container.stores().courses.stop_fences()
         if settings.database == "mongo" and settings.mongodb_uri:
             await container.mongo_client().close()
         if settings.file_store == "s3":

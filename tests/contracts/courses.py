@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ocp.domain.courses import (
+    CatalogFilter,
     CatalogQuery,
     CatalogRow,
     CatalogSort,
@@ -191,6 +192,28 @@ class CourseRepositoryContract(FromStores):
         assert await courses.search(page(terms=["kw:python", "kw:web"])) == []
         found = await courses.search(page(CatalogSort.TITLE, limit=1, terms=["kw:python"]))
         assert ids(found) == [deep.id]
+
+    async def test_query_words_match_word_prefixes_of_two_or_more_characters(self, courses):
+        python = a_course("Python for Data Science", summary="pandas and notebooks")
+        pyramid = a_course("Pyramid web apps", tags=["web"])
+        rust = a_course("Rust in practice", summary="a python-free zone")
+        for course in (python, pyramid, rust):
+            await courses.add(course)
+
+        async def found(q: str) -> set[str]:
+            terms = CatalogFilter(query=q).terms()
+            return set(ids(await courses.search(page(terms=terms)))) if terms else set()
+
+        assert await found("pyth") == {python.id, rust.id}  # rust's summary says python
+        assert await found("py") == {python.id, pyramid.id, rust.id}
+        assert await found("pythons") == set()  # longer than any word
+        assert await found("Pyramid") == {pyramid.id}
+        assert await found("pyram") == {pyramid.id}  # past the stored prefixes: checked
+        assert await found("pytho data") == {python.id}  # every word must match
+        assert await found("notebook") == {python.id}  # summary words too
+        assert await found("p") == set()  # one letter: only a whole word
+        assert await found("a") == {rust.id}  # "a python-free zone"
+        assert await found("...") == set()
 
     async def test_staff_listing_shows_every_status_of_own_courses(self, courses):
         mine_draft = a_course(owner_id="me", published=None)

@@ -8,12 +8,14 @@ which both MongoDB and the embedded database serve from an index (see docs/cours
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from ocp.adapters.mongo.catalog import Fences
 from ocp.adapters.mongo.errors import translate_errors
 from ocp.application.ports.courses import CourseCard
 from ocp.domain.courses import (
@@ -32,11 +34,13 @@ from ocp.domain.courses import (
     popularity_key,
     rating_key,
 )
-from ocp.domain.courses.catalog import KEY_SEP
+from ocp.domain.courses.catalog import KEY_SEP, has_terms, index_term
 from ocp.domain.errors import Conflict, DuplicateSlug, NotFound, StaleVersion
 from ocp.domain.learning import rating_average
 
 Doc = dict[str, Any]
+
+TERMS_VERSION = 2  # of `course_terms` (2: word prefixes); older stored terms are redone
 
 SORT_FIELDS = {
     CatalogSort.NEWEST: "newest_key",
@@ -137,22 +141,23 @@ def _course_from_doc(doc: Doc) -> Course:
     )
 
 
-def catalog_filter(query: CatalogQuery) -> tuple[Doc, list[tuple[str, int]], set[str]]:
+def catalog_filter(query: CatalogQuery) -> tuple[Doc, list[tuple[str, int]], list[str]]:
     """The filter and sort of one catalog page, and the terms left to check on each row.
 
     Every filter is equalities on an index's leading fields plus one range on its next field
-    (the sort key after the cursor), the one shape both MongoDB and the embedded database
-    serve from an index and stop reading at the range's end. One term (the first, which the
-    caller makes the narrowest) rides the index; the others are checked on the rows it gives.
+    (the sort key, bounded by the cursor and a fence, see catalog.py), the one shape both
+    MongoDB and the embedded database serve from an index reading only what the range holds.
+    One term (the first, which the caller makes the narrowest) rides the index; the others
+    are checked on the rows it gives (`has_terms`).
     """
     field = SORT_FIELDS[query.sort]
     where: Doc = {}
-    rest = set(query.terms)
+    rest = list(query.terms)
     if query.staff_id is not None:
         where["staff_ids"] = query.staff_id
-    elif query.terms:
-        where["facets"] = query.terms[0]
-        rest.discard(query.terms[0])
+    elif (indexed := index_term(query.terms)) is not None:
+        where["facets"] = indexed
+        rest.remove(indexed)
     if query.status is not None and query.staff_id is None:
         where["status"] = query.status.value
     direction = DESCENDING if query.sort.descending else ASCENDING
@@ -188,9 +193,21 @@ def _listing(sort: CatalogSort) -> Doc:
 class MongoCourseRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self._courses = db["courses"]
+        self._meta = db["meta"]
+        self.fences = Fences(SORT_FIELDS)  # see catalog.py: bounds the cost of every page
+
+    async def build_fences(self) -> None:
+        await self.fences.build(self._courses)
+
+    def keep_fences(self) -> None:
+        self.fences.keep_built(self._courses)
+
+    async def stop_fences(self) -> None:
+        await self.fences.stop()
 
     async def ensure_indexes(self) -> None:
         await self._courses.create_index([("slug", ASCENDING)], unique=True, name="slug_1")
+        await self._refresh_terms()
         for name, keys in COURSE_INDEXES:
             await self._courses.create_index(keys, name=name)
 
@@ -233,22 +250,52 @@ class MongoCourseRepository:
     async def search(self, query: CatalogQuery) -> list[CatalogRow]:
         where, order, rest = catalog_filter(query)
         field, listing = SORT_FIELDS[query.sort], _listing(query.sort)
-        if not rest:
-            cursor = self._courses.find(where, listing).sort(order).limit(query.limit)
-            return [CatalogRow(_course_from_doc(doc), doc[field]) async for doc in cursor]
+        if query.staff_id is not None:  # someone's own courses: few, one open range
+            ranges: Iterator[tuple[str, str] | None] = iter([None])
+        else:
+            ranges = iter(self.fences.ranges(query.sort, query.after))
         found: list[CatalogRow] = []
-        cursor = (
-            self._courses.find(where, listing).sort(order).batch_size(max(100, query.limit * 5))
-        )
-        try:
+        for bounds in ranges:
+            if bounds is not None:
+                low, high = bounds
+                where[field] = (
+                    {"$gte": low, "$lt": high}
+                    if query.sort.descending
+                    else {"$gt": low, "$lte": high}
+                )
+            cursor = self._courses.find(where, listing).sort(order)
+            if not rest:
+                cursor = cursor.limit(query.limit - len(found))
             async for doc in cursor:
-                if rest <= set(doc["facets"]):
+                if not rest or has_terms(set(doc["facets"]), rest):
                     found.append(CatalogRow(_course_from_doc(doc), doc[field]))
                     if len(found) == query.limit:
-                        break
-        finally:
-            await cursor.close()
+                        await cursor.close()
+                        return found
         return found
+
+    async def _refresh_terms(self) -> None:
+        """Courses stored before the catalog's terms last changed (word prefixes came with
+        version 2) get today's terms, once per database, in batches; a marker in `meta`
+        says it is done. Terms are derived data: the courses' versions do not move."""
+        marker = await self._meta.find_one({"_id": "catalog_terms"})
+        if marker is not None and marker.get("version") == TERMS_VERSION:
+            return
+        batch: list[UpdateOne] = []
+        async for doc in self._courses.find({}):
+            batch.append(
+                UpdateOne(
+                    {"_id": doc["_id"]}, {"$set": {"facets": course_terms(_course_from_doc(doc))}}
+                )
+            )
+            if len(batch) == 500:
+                await self._courses.bulk_write(batch, ordered=False)
+                batch = []
+        if batch:
+            await self._courses.bulk_write(batch, ordered=False)
+        await self._meta.update_one(
+            {"_id": "catalog_terms"}, {"$set": {"version": TERMS_VERSION}}, upsert=True
+        )
 
     async def is_empty(self) -> bool:
         return await self._courses.find_one({}, {"_id": 1}) is None

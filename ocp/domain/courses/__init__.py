@@ -8,6 +8,8 @@ from ocp.domain.courses.catalog import (
     CatalogSort,
     catalog_key,
     course_terms,
+    has_terms,
+    index_term,
     popularity_key,
     rating_key,
 )
@@ -81,6 +83,8 @@ __all__ = [
     "description",
     "duration",
     "fold",
+    "has_terms",
+    "index_term",
     "popularity_key",
     "rating_key",
     "slug_with_suffix",

@@ -53,14 +53,27 @@ def popularity_key(course_id: str, enrolled_count: int) -> str:
     return f"{enrolled_count:012d}{KEY_SEP}{course_id}"
 
 
+# Word prefixes are stored up to this length (`kp:py`, `kp:pyt`, `kp:pyth`): a longer query
+# word rides its first PREFIX_MAX characters in the index and is checked on the rows found.
+PREFIX_MIN, PREFIX_MAX = 2, 4
+_STARTS = "kw^"  # a query term, never stored: "some word starts with this"
+
+
 def course_terms(course: Course) -> list[str]:
     """Everything a catalog filter can ask for, as one list of prefixed terms: the words of
-    title, summary and tags (`kw:`), each tag, the level, the category and every staff id."""
+    title, summary and tags (`kw:`) and their first 2 to 4 characters (`kp:`), each tag, the
+    level, the category and every staff id."""
     text = " ".join([course.title, course.summary, *course.tags])
+    found = words(text)
     return list(
         dict.fromkeys(
             [
-                *(f"kw:{w}" for w in words(text)),
+                *(f"kw:{w}" for w in found),
+                *(
+                    f"kp:{w[:n]}"
+                    for w in found
+                    for n in range(PREFIX_MIN, min(len(w), PREFIX_MAX) + 1)
+                ),
                 *(f"tag:{t}" for t in course.tags),
                 f"level:{course.level.value}",
                 *([f"cat:{fold(course.category)}"] if course.category else []),
@@ -93,14 +106,42 @@ class CatalogFilter:
             terms.append(f"tag:{tag(self.tag)}")
         if self.category is not None:
             terms.append(f"cat:{fold(' '.join(self.category.split()))}")
+        checks: list[str] = []
         if self.query is not None and self.query.strip():
             found = words(self.query)
             if not found:
                 return None
-            terms += [f"kw:{w}" for w in sorted(found[:QUERY_WORDS_MAX], key=len, reverse=True)]
+            # Each query word matches a word it begins (`pyth` finds Python): a one-letter
+            # word only whole, a longer one by its stored prefix (and, past PREFIX_MAX
+            # characters, a check of the whole prefix on the rows the index gives).
+            for w in sorted(found[:QUERY_WORDS_MAX], key=len, reverse=True):
+                if len(w) < PREFIX_MIN:
+                    terms.append(f"kw:{w}")
+                    continue
+                terms.append(f"kp:{w[:PREFIX_MAX]}")
+                if len(w) > PREFIX_MAX:
+                    checks.append(f"{_STARTS}{w}")
         if self.level is not None:
             terms.append(f"level:{self.level.value}")
-        return terms
+        return list(dict.fromkeys(terms)) + checks
+
+
+def has_terms(stored: set[str] | frozenset[str], wanted: list[str]) -> bool:
+    """Whether a course with the `stored` terms (`course_terms`) has every `wanted` one (what
+    `CatalogFilter.terms` asks): the rule every store applies to what its index gave."""
+    for term in wanted:
+        if term.startswith(_STARTS):
+            start = "kw:" + term[len(_STARTS) :]
+            if not any(t.startswith(start) for t in stored):
+                return False
+        elif term not in stored:
+            return False
+    return True
+
+
+def index_term(terms: list[str]) -> str | None:
+    """The term a store looks up in its index (the first, the narrowest, never a check)."""
+    return terms[0] if terms and not terms[0].startswith(_STARTS) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +168,7 @@ class CatalogQuery:
                 return False
         elif self.status is not None and course.status is not self.status:
             return False
-        return not self.terms or set(self.terms) <= set(course_terms(course))
+        return not self.terms or has_terms(set(course_terms(course)), self.terms)
 
     def follows(self, key: str) -> bool:
         """Whether a course at `key` in this order comes after the cursor."""
