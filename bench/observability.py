@@ -93,7 +93,8 @@ def main() -> None:
     )
     mem_on_m, mem_off_m = median(mem_on_rps), median(mem_off_rps)
     print(
-        f"in-memory on / off  : {mem_on_m:8.0f} / {mem_off_m:.0f} req/s, ratio {mem_on_m / mem_off_m:.2f}"
+        f"in-memory on / off  : {mem_on_m:8.0f} / {mem_off_m:.0f} req/s, "
+        f"ratio {mem_on_m / mem_off_m:.2f}"
     )
 
 
