@@ -326,3 +326,24 @@ async def test_a_course_of_the_announced_version_stays_kept(raw, cached, feed):
     feed.changed("courses", "c1", course.version + 1)
     await cached.courses.get("c1")
     assert raw.courses.calls["get"] == 2
+
+
+async def test_while_this_process_writes_a_user_nobody_reads_the_old_one_from_memory(
+    raw, cached
+):
+    """Between the store's answer and the writer forgetting the key, other requests run; a
+    retrying writer that read the old version there would lose its optimistic write."""
+    await cached.users.add(a_user())
+    await cached.users.get("u1")
+    inner_update = raw.users._inner.update
+    seen_during: list[int] = []
+
+    async def slow_update(user: User, expected_version: int) -> None:
+        await inner_update(user, expected_version)
+        seen_during.append((await cached.users.get("u1")).version)  # another request, meanwhile
+
+    raw.users._inner.update = slow_update
+    stored = await cached.users.get("u1")
+    await cached.users.update(replace(stored, bio="new", version=2), 1)
+    assert seen_during == [2]
+    assert (await cached.users.get("u1")).version == 2

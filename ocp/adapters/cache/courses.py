@@ -117,39 +117,51 @@ class CachedCourseRepository:
     # feed brings the same change to the other processes).
 
     async def add(self, course: Course) -> None:
+        self._by_id.writing(course.id)
         try:
             await self._inner.add(course)
         finally:
+            self._by_id.written(course.id)
             self._feed.changed("courses", course.id)
 
     async def update(self, course: Course, expected_version: int) -> None:
+        self._by_id.writing(course.id)
         try:
             await self._inner.update(course, expected_version)
         finally:
+            self._by_id.written(course.id)
             self._feed.changed("courses", course.id)
 
     async def delete(self, course_id: str, expected_version: int) -> None:
+        self._by_id.writing(course_id)
         try:
             await self._inner.delete(course_id, expected_version)
         finally:
+            self._by_id.written(course_id)
             self._feed.changed("courses", course_id)
 
     async def take_seats(self, course_id: str, count: int) -> bool:
+        self._by_id.writing(course_id)
         try:
             return await self._inner.take_seats(course_id, count)
         finally:
+            self._by_id.written(course_id)
             self._feed.changed("courses", course_id)
 
     async def give_back_seats(self, course_id: str, count: int) -> None:
+        self._by_id.writing(course_id)
         try:
             await self._inner.give_back_seats(course_id, count)
         finally:
+            self._by_id.written(course_id)
             self._feed.changed("courses", course_id)
 
     async def add_rating(self, course_id: str, rating_delta: int, count_delta: int) -> None:
+        self._by_id.writing(course_id)
         try:
             await self._inner.add_rating(course_id, rating_delta, count_delta)
         finally:
+            self._by_id.written(course_id)
             self._feed.changed("courses", course_id)
 
 
@@ -181,9 +193,11 @@ class CachedLessonRepository:
         return found
 
     async def add(self, lesson: Lesson) -> None:
+        self._by_id.writing(lesson.id)
         try:
             await self._inner.add(lesson)
         finally:
+            self._by_id.written(lesson.id)
             self._feed.changed("lessons", lesson.id)
 
     async def add_many(self, lessons: list[Lesson]) -> None:
@@ -194,9 +208,11 @@ class CachedLessonRepository:
                 self._feed.changed("lessons", lesson.id)
 
     async def update(self, lesson: Lesson, expected_version: int) -> None:
+        self._by_id.writing(lesson.id)
         try:
             await self._inner.update(lesson, expected_version)
         finally:
+            self._by_id.written(lesson.id)
             self._feed.changed("lessons", lesson.id)
 
     async def delete_many(self, lesson_ids: list[str]) -> None:

@@ -58,6 +58,9 @@ class Entries(Generic[V]):
         self._seq = 0
         self._recent: OrderedDict[object, int] = OrderedDict()
         self._floor = 0
+        # Keys being written by this process right now: not answered from memory, nor kept,
+        # until the write is over (its result is in the store before `finished` forgets).
+        self._writing: dict[object, int] = {}
         feed.subscribe(collection, self)
 
     def get(self, key: Hashable) -> V | _Missing:
@@ -66,7 +69,7 @@ class Entries(Generic[V]):
             self._bypass.inc()
             return MISSING
         value = self._values.get(key, MISSING)
-        if value is MISSING:
+        if value is MISSING or key in self._writing:
             self._miss.inc()
             return MISSING
         self._values.move_to_end(key)
@@ -82,6 +85,7 @@ class Entries(Generic[V]):
             not self._feed.live
             or epoch < self._floor
             or self._recent.get(key, -1) > epoch  # changed while it was being read
+            or key in self._writing
         ):
             return
         self._values[key] = self._copy(value)
@@ -89,9 +93,24 @@ class Entries(Generic[V]):
         if len(self._values) > self._size:
             self._values.popitem(last=False)
 
+    def writing(self, key: Hashable) -> None:
+        """This process starts writing `key`: forget it and answer nothing of it until
+        `written`. Between the store's answer and `written` other requests run; without this
+        they would read the old value from memory and lose their own optimistic write."""
+        self._writing[key] = self._writing.get(key, 0) + 1
+        self.changed(key)
+
+    def written(self, key: Hashable) -> None:
+        left = self._writing.get(key, 0) - 1
+        if left > 0:
+            self._writing[key] = left
+        else:
+            self._writing.pop(key, None)
+        self.changed(key)
+
     def peek(self, key: Hashable) -> V | _Missing:
         """The kept value without a copy, counting or reordering (for derived reads)."""
-        if not self._feed.live:
+        if not self._feed.live or key in self._writing:
             return MISSING
         return self._values.get(key, MISSING)
 

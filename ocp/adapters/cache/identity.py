@@ -54,15 +54,19 @@ class CachedUserRepository:
         return user
 
     async def add(self, user: User) -> None:
+        self._by_id.writing(user.id)
         try:
             await self._inner.add(user)
         finally:
+            self._by_id.written(user.id)
             self._feed.changed("users", user.id)
 
     async def update(self, user: User, expected_version: int) -> None:
+        self._by_id.writing(user.id)
         try:
             await self._inner.update(user, expected_version)
         finally:
+            self._by_id.written(user.id)
             self._feed.changed("users", user.id)
 
 
