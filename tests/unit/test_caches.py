@@ -328,9 +328,7 @@ async def test_a_course_of_the_announced_version_stays_kept(raw, cached, feed):
     assert raw.courses.calls["get"] == 2
 
 
-async def test_while_this_process_writes_a_user_nobody_reads_the_old_one_from_memory(
-    raw, cached
-):
+async def test_while_this_process_writes_a_user_nobody_reads_the_old_one_from_memory(raw, cached):
     """Between the store's answer and the writer forgetting the key, other requests run; a
     retrying writer that read the old version there would lose its optimistic write."""
     await cached.users.add(a_user())
