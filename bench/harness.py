@@ -23,6 +23,7 @@ from pymongo import AsyncMongoClient, monitoring
 from ocp.container import Container
 from ocp.entrypoints.http.app import create_app
 from ocp.settings import Settings
+from tests.integration.commands import sent_by_a_request
 from tests.integration.processes import free_port, serving
 
 
@@ -148,6 +149,8 @@ class CommandCounter(monitoring.CommandListener):
         self.names: Counter[str] = Counter()
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if not sent_by_a_request(event):
+            return
         target = event.command.get(event.command_name)
         where = f" {target}" if isinstance(target, str) else ""
         self.names[f"{event.command_name}{where}"] += 1

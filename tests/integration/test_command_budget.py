@@ -40,6 +40,7 @@ from tests.builders import (
     test_settings,
     upload,
 )
+from tests.integration.commands import sent_by_a_request
 
 AUTH = 0  # in the steady state authentication is answered from the caches (docs/caching.md)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "performance.md"
@@ -53,8 +54,8 @@ class Commands(monitoring.CommandListener):
         self.seen: list[tuple[str, str]] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name == "getMore" and event.command.get("collection") == "$cmd.aggregate":
-            return  # the change stream the caches follow (docs/caching.md), not this request's
+        if not sent_by_a_request(event):
+            return
         target = event.command.get(event.command_name)
         self.seen.append((event.command_name, target if isinstance(target, str) else ""))
 

@@ -24,6 +24,7 @@ from tests.builders import (
     signed_up,
     test_settings,
 )
+from tests.integration.commands import sent_by_a_request
 
 API = "/api/v1/courses"
 _databases = itertools.count(1)
@@ -35,7 +36,7 @@ class CommandCounter(monitoring.CommandListener):
         self.recording = False
 
     def started(self, event):
-        if self.recording:
+        if self.recording and sent_by_a_request(event):
             self.commands[event.command_name] += 1
 
     def succeeded(self, event):
