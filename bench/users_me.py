@@ -19,12 +19,12 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
 from pymongo import MongoClient
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench.apps import ME  # noqa: E402
 from bench.harness import median, ocp_server, uvicorn_server, wrk  # noqa: E402
+from bench.observability import token_for  # noqa: E402
 from ocp.adapters.mongo.embedded import EmbeddedDatabase  # noqa: E402
 
 SECRET = "bench-secret-that-is-long-enough-for-hs256-0123456789"
@@ -35,18 +35,6 @@ MAKE_RUN = {  # what `make run` serves with, but for the secret and a fast bcryp
     "OCP_LOG_FORMAT": "json",
     "OCP_LOG_LEVEL": "info",
 }
-
-
-def bearer(base: str) -> dict[str, str]:
-    account = {"email": "bench@example.com", "password": "bench password", "full_name": "B"}
-    httpx.post(f"{base}/api/v1/auth/register", json=account)
-    token = httpx.post(
-        f"{base}/api/v1/auth/token",
-        data={"username": account["email"], "password": account["password"]},
-    ).json()["access_token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    assert httpx.get(f"{base}/api/v1/users/me", headers=auth).status_code == 200
-    return auth
 
 
 def main() -> None:
@@ -89,7 +77,7 @@ def main() -> None:
                 )
             ),
         }
-        auth = {name: bearer(urls[name]) for name in ("ocp", "ocp_nocache", "ocp_memory")}
+        auth = {name: token_for(urls[name]) for name in ("ocp", "ocp_nocache", "ocp_memory")}
         for _ in range(args.rounds):  # interleaved, so drift in the machine hits all alike
             for name in names:
                 url = f"{urls[name]}/api/v1/users/me"
