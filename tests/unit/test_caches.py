@@ -345,3 +345,42 @@ async def test_while_this_process_writes_a_user_nobody_reads_the_old_one_from_me
     await cached.users.update(replace(stored, bio="new", version=2), 1)
     assert seen_during == [2]
     assert (await cached.users.get("u1")).version == 2
+
+
+async def test_unknown_course_ids_are_not_kept(raw, cached):
+    """Anyone may ask for made-up ids: kept, they would push the real courses out."""
+    for n in range(30):  # three times the cache's size
+        assert await cached.courses.get(f"nope{n}") is None
+    await a_published(cached, "c1", "one")
+    await cached.courses.get("c1")
+    for n in range(30):
+        await cached.courses.get(f"nope{n}")
+    raw.courses.calls.clear()
+    await cached.courses.get("c1")
+    assert raw.courses.calls["get"] == 0
+
+
+async def test_during_a_revocation_the_session_is_read_from_the_store(raw, cached):
+    """Between the store's answer and the forgetting, other requests of this process run:
+    they must not see the revoked session as live."""
+    for family in ("f1", "f2"):
+        await cached.refresh_tokens.add(a_session(family))
+        assert await cached.refresh_tokens.is_family_live(family, of_user="u1")
+    seen_during: list[bool] = []
+    for revoke, inner_name, args in (
+        (cached.refresh_tokens.revoke_family, "revoke_family", ("f1",)),
+        (cached.refresh_tokens.revoke_user, "revoke_user", ("u1",)),
+    ):
+        inner = getattr(raw.refresh_tokens._inner, inner_name)
+
+        async def slow(*a, inner=inner, **kw):
+            await inner(*a, **kw)
+            seen_during.append(
+                await cached.refresh_tokens.is_family_live("f2", of_user="u1")
+                if inner_name == "revoke_user"
+                else await cached.refresh_tokens.is_family_live("f1", of_user="u1")
+            )
+
+        setattr(raw.refresh_tokens._inner, inner_name, slow)
+        await revoke(*args)
+    assert len(seen_during) >= 2 and not any(seen_during)

@@ -27,12 +27,12 @@ def _listed(rows: list[CatalogRow]) -> list[CatalogRow]:
     return [CatalogRow(copy.copy(row.course), row.key) for row in rows]
 
 
-def _kept(value: Course | Lesson | None) -> tuple[int | None, bytes]:
+def _kept(value: Course | Lesson) -> tuple[int, bytes]:
     """What a by-id cache keeps: the version (to recognise a change's echo) and the bytes."""
-    return (value.version if value is not None else None), _frozen(value)
+    return value.version, _frozen(value)
 
 
-def _version(kept: tuple[int | None, bytes]) -> int | None:
+def _version(kept: tuple[int, bytes]) -> int | None:
     return kept[0]
 
 
@@ -44,7 +44,7 @@ class CachedCourseRepository:
     def __init__(self, inner: CourseRepository, feed: ChangeFeed, *, size: int, pages: int) -> None:
         self._inner = inner
         self._feed = feed
-        self._by_id: Entries[tuple[int | None, bytes]] = Entries(
+        self._by_id: Entries[tuple[int, bytes]] = Entries(
             "courses", size, feed, "courses", version_of=_version
         )
         # slug -> course id, checked against the course on every hit (a slug can move).
@@ -67,14 +67,15 @@ class CachedCourseRepository:
             return course
         epoch = self._by_id.epoch()
         found = await self._inner.get(course_id)
-        self._by_id.put(course_id, _kept(found), epoch)
+        if found is not None:  # an unknown id is not kept: anyone could fill the cache with them
+            self._by_id.put(course_id, _kept(found), epoch)
         return found
 
     async def get_by_slug(self, slug: str) -> Course | None:
         course_id = self._ids.get(slug)
         if course_id is not MISSING:
             kept = self._by_id.get(course_id)  # type: ignore[arg-type]
-            if kept is not MISSING and kept[0] is not None:  # type: ignore[index]
+            if kept is not MISSING:
                 course: Course = _thawed(kept[1])  # type: ignore[index]
                 if course.slug == slug:
                     return course
@@ -104,7 +105,7 @@ class CachedCourseRepository:
             kept = self._by_id.peek(course_id)
             if kept is MISSING:
                 missing.append(course_id)
-            elif kept[0] is not None:  # type: ignore[index]
+            else:
                 course: Course = _thawed(kept[1])  # type: ignore[index]
                 found[course_id] = CourseCard(
                     course.id, course.slug, course.title, course.lesson_ids
@@ -171,7 +172,7 @@ class CachedLessonRepository:
     def __init__(self, inner: LessonRepository, feed: ChangeFeed, *, size: int) -> None:
         self._inner = inner
         self._feed = feed
-        self._by_id: Entries[tuple[int | None, bytes]] = Entries(
+        self._by_id: Entries[tuple[int, bytes]] = Entries(
             "lessons", size, feed, "lessons", version_of=_version
         )
 
@@ -189,7 +190,8 @@ class CachedLessonRepository:
             return lesson
         epoch = self._by_id.epoch()
         found = await self._inner.get(lesson_id)
-        self._by_id.put(lesson_id, _kept(found), epoch)
+        if found is not None:  # an unknown id is not kept: anyone could fill the cache with them
+            self._by_id.put(lesson_id, _kept(found), epoch)
         return found
 
     async def add(self, lesson: Lesson) -> None:

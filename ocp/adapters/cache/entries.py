@@ -61,6 +61,7 @@ class Entries(Generic[V]):
         # Keys being written by this process right now: not answered from memory, nor kept,
         # until the write is over (its result is in the store before `finished` forgets).
         self._writing: dict[object, int] = {}
+        self._bulk = 0  # writes of many keys at once under way: nothing is answered
         feed.subscribe(collection, self)
 
     def get(self, key: Hashable) -> V | _Missing:
@@ -69,7 +70,7 @@ class Entries(Generic[V]):
             self._bypass.inc()
             return MISSING
         value = self._values.get(key, MISSING)
-        if value is MISSING or key in self._writing:
+        if value is MISSING or key in self._writing or self._bulk:
             self._miss.inc()
             return MISSING
         self._values.move_to_end(key)
@@ -86,6 +87,7 @@ class Entries(Generic[V]):
             or epoch < self._floor
             or self._recent.get(key, -1) > epoch  # changed while it was being read
             or key in self._writing
+            or self._bulk
         ):
             return
         self._values[key] = self._copy(value)
@@ -108,9 +110,19 @@ class Entries(Generic[V]):
             self._writing.pop(key, None)
         self.changed(key)
 
+    def writing_all(self) -> None:
+        """This process starts a write of many keys (a bulk update): forget everything and
+        answer nothing until `written_all`."""
+        self._bulk += 1
+        self.reset()
+
+    def written_all(self) -> None:
+        self._bulk -= 1
+        self.reset()
+
     def peek(self, key: Hashable) -> V | _Missing:
         """The kept value without a copy, counting or reordering (for derived reads)."""
-        if not self._feed.live or key in self._writing:
+        if not self._feed.live or key in self._writing or self._bulk:
             return MISSING
         return self._values.get(key, MISSING)
 

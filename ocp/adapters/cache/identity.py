@@ -100,9 +100,11 @@ class CachedRefreshTokenStore:
         return live
 
     async def add(self, token: RefreshToken) -> None:
+        self._families.writing(token.family_id)
         try:
             await self._inner.add(token)
         finally:
+            self._families.written(token.family_id)
             self._feed.changed("sessions", token.family_id)
 
     async def spend(
@@ -110,14 +112,21 @@ class CachedRefreshTokenStore:
     ) -> tuple[SpendResult, RefreshToken | None]:
         return await self._inner.spend(token_hash, now)
 
+    # A revocation is answered from the store from the moment it starts: between the store's
+    # answer and the forgetting, other requests of this process run.
+
     async def revoke_family(self, family_id: str) -> None:
+        self._families.writing(family_id)
         try:
             await self._inner.revoke_family(family_id)
         finally:
+            self._families.written(family_id)
             self._feed.changed("sessions", family_id)
 
     async def revoke_user(self, user_id: str, *, except_family: str | None = None) -> None:
+        self._families.writing_all()  # which families are the user's: not known here
         try:
             await self._inner.revoke_user(user_id, except_family=except_family)
         finally:
+            self._families.written_all()
             self._feed.changed_all("sessions")
