@@ -111,6 +111,21 @@ class Settings(BaseSettings):
     )
     demo_seed: bool = Field(False, description="fill an empty database with a demo catalog")
 
+    # events, webhooks and jobs (docs/events.md)
+    webhooks_allow_http: bool = Field(False, description="allow http:// webhook endpoints")
+    webhooks_allow_private: bool = Field(
+        False,
+        description="allow webhook endpoints on loopback and private addresses (never link-local)",
+    )
+    bulk_sync_max: int = Field(
+        1000, ge=1, le=5000, description="bulk enrollments up to this many rows answer at once"
+    )
+    worker_in_process: bool = Field(
+        True,
+        description="run the worker (webhooks, mail, jobs) inside each server process; off "
+        "when `ocp worker` runs on its own",
+    )
+
     public_max_age_s: int = Field(
         10,
         ge=0,

@@ -53,6 +53,8 @@ def test_settings(data_dir: Path, **overrides: Any) -> Settings:
         "jwt_secret": JWT_SECRET,
         "data_dir": data_dir,
         "metrics_max_age_s": 0,  # tests read their own requests back at once
+        # The worker's work is done by `work_off` when a test says so, not in the background.
+        "worker_in_process": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -145,6 +147,24 @@ class UseCases:
     @property
     def reviews(self) -> ReviewService:
         return self.container.review_service()
+
+    async def work_off(self) -> None:
+        """What the worker would have done by now (see `work_off`)."""
+        await work_off(self.container)
+
+
+async def work_off(container: Container, *, deliveries: bool = True) -> None:
+    """Do what the worker would do by now: every due job (mail, bulk enrollments), events
+    fanned out, due deliveries attempted once each."""
+    runner = container.job_runner()
+    dispatcher = container.dispatcher()
+    while await runner.run_next() is not None:
+        pass
+    while await dispatcher.fan_out():
+        pass
+    if deliveries:
+        while await dispatcher.deliver_next() is not None:
+            pass
 
 
 def use_cases(data_dir: Path, **settings: Any) -> UseCases:

@@ -8,6 +8,9 @@ settings change and nothing else. Tests build this same container and override p
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -24,11 +27,25 @@ from ocp.adapters.cache import (
 from ocp.adapters.mail.outbox import OutboxMailer
 from ocp.adapters.mail.smtp import SmtpMailer
 from ocp.adapters.memory import memory_stores
+from ocp.adapters.memory.events import (
+    InMemoryDeliveryRepository,
+    InMemoryEventLog,
+    InMemoryJobRepository,
+    InMemorySubjectProbe,
+    InMemoryWebhookRepository,
+)
 from ocp.adapters.memory.files import InMemoryFileStore
 from ocp.adapters.memory.health import AlwaysReady
 from ocp.adapters.memory.identity import InMemoryMailer
 from ocp.adapters.mongo import mongo_stores
 from ocp.adapters.mongo.changes import MongoChangeFeed
+from ocp.adapters.mongo.events import (
+    MongoDeliveryRepository,
+    MongoEventLog,
+    MongoJobRepository,
+    MongoSubjectProbe,
+    MongoWebhookRepository,
+)
 from ocp.adapters.mongo.health import MongoPing
 from ocp.adapters.observability.timing import Timed, instrumented
 from ocp.adapters.security.passwords import BcryptPasswordHasher
@@ -37,8 +54,13 @@ from ocp.adapters.sniff import MagicNumberSniffer
 from ocp.adapters.storage.disk import DiskFileStore
 from ocp.adapters.storage.s3 import S3FileStore
 from ocp.adapters.system import SystemClock, TimeOrderedIds
+from ocp.adapters.webhooks import HttpWebhookSender
 from ocp.application.courses import CatalogService, CourseService, OutlineService
 from ocp.application.demo import DemoCatalog
+from ocp.application.events.dispatch import Dispatcher
+from ocp.application.events.jobs import JobQueue, JobRunner, JobService
+from ocp.application.events.recorder import Doorbell, EventRecorder
+from ocp.application.events.webhooks import WebhookService
 from ocp.application.files import DirectUploadService, FilePolicy, FileService, UploadService
 from ocp.application.identity import (
     AdminService,
@@ -47,6 +69,12 @@ from ocp.application.identity import (
     ProfileService,
     SessionService,
 )
+from ocp.application.identity.passwords import (
+    EMAIL_VERIFICATION_JOB,
+    PASSWORD_RESET_JOB,
+    PasswordResetMail,
+    VerificationMail,
+)
 from ocp.application.learning import (
     AssignmentService,
     EnrollmentService,
@@ -54,10 +82,12 @@ from ocp.application.learning import (
     ProgressService,
     ReviewService,
 )
+from ocp.application.learning.enrollment import BULK_ENROLLMENT_JOB, BulkEnrollmentJob
 from ocp.application.ports.files import FileStore
 from ocp.application.ports.stores import Stores
 from ocp.container.embedded import EmbeddedDatabaseSlot
 from ocp.container.lifecycle import launch_embedded_database, start, stop
+from ocp.entrypoints.http.presenter import SchemaPresenter
 from ocp.settings import Settings
 
 
@@ -124,28 +154,51 @@ class Container(containers.DeclarativeContainer):
         mongo=providers.Singleton(MongoChangeFeed, mongo_database, collections=FOLLOWED),
         off=providers.Singleton(NoFeed),
     )
+    raw_stores = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(
+            memory_stores,
+            login_max_failures=settings.provided.login_max_failures,
+            login_window_s=settings.provided.login_window_s,
+        ),
+        mongo=providers.Singleton(
+            mongo_stores,
+            mongo_database,
+            login_max_failures=settings.provided.login_max_failures,
+            login_window_s=settings.provided.login_window_s,
+        ),
+    )
     stores = providers.Singleton(
         _cached_stores,
-        providers.Singleton(
-            _observed_stores,
-            providers.Selector(
-                database_kind,
-                memory=providers.Singleton(
-                    memory_stores,
-                    login_max_failures=settings.provided.login_max_failures,
-                    login_window_s=settings.provided.login_window_s,
-                ),
-                mongo=providers.Singleton(
-                    mongo_stores,
-                    mongo_database,
-                    login_max_failures=settings.provided.login_max_failures,
-                    login_window_s=settings.provided.login_window_s,
-                ),
-            ),
-            settings,
-        ),
+        providers.Singleton(_observed_stores, raw_stores, settings),
         change_feed,
         settings,
+    )
+    # The outbox and the work queues: written and read by the worker, never cached.
+    event_log = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryEventLog),
+        mongo=providers.Singleton(MongoEventLog, mongo_database),
+    )
+    subject_probe = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemorySubjectProbe, raw_stores),
+        mongo=providers.Singleton(MongoSubjectProbe, mongo_database),
+    )
+    webhooks = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryWebhookRepository),
+        mongo=providers.Singleton(MongoWebhookRepository, mongo_database),
+    )
+    deliveries = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryDeliveryRepository),
+        mongo=providers.Singleton(MongoDeliveryRepository, mongo_database),
+    )
+    jobs = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryJobRepository),
+        mongo=providers.Singleton(MongoJobRepository, mongo_database),
     )
 
     # --- the other adapters ------------------------------------------------------------------
@@ -197,6 +250,16 @@ class Container(containers.DeclarativeContainer):
         access_ttl_s=settings.provided.access_token_ttl_s,
     )
     content_sniffer = providers.Singleton(MagicNumberSniffer)
+    webhook_sender = providers.Singleton(
+        HttpWebhookSender,
+        allow_http=settings.provided.webhooks_allow_http,
+        allow_private=settings.provided.webhooks_allow_private,
+    )
+    doorbell = providers.Singleton(Doorbell)
+    event_presenter = providers.Singleton(SchemaPresenter)
+    worker_name = providers.Singleton(
+        lambda: f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+    )
     readiness_checks = providers.Dict(
         database=providers.Selector(
             database_kind,
@@ -238,6 +301,26 @@ class Container(containers.DeclarativeContainer):
     )
 
     # --- use cases -------------------------------------------------------------------------------
+    event_recorder = providers.Singleton(
+        EventRecorder,
+        log_=event_log,
+        presenter=event_presenter,
+        clock=clock,
+        ids=ids,
+        doorbell=doorbell,
+    )
+    job_queue = providers.Singleton(JobQueue, jobs=jobs, clock=clock, ids=ids, doorbell=doorbell)
+    job_service = providers.Factory(JobService, jobs=jobs)
+    webhook_service = providers.Factory(
+        WebhookService,
+        webhooks=webhooks,
+        deliveries=deliveries,
+        events=event_log,
+        recorder=event_recorder,
+        sender=webhook_sender,
+        clock=clock,
+        ids=ids,
+    )
     session_service = providers.Factory(
         SessionService,
         users=users,
@@ -258,11 +341,18 @@ class Container(containers.DeclarativeContainer):
         tokens=token_issuer,
         throttle=login_throttle,
         mailer=mailer,
+        queue=job_queue,
         clock=clock,
         policy=identity_policy,
     )
     profile_service = providers.Factory(
-        ProfileService, users=users, files=files, hasher=password_hasher, clock=clock, ids=ids
+        ProfileService,
+        users=users,
+        files=files,
+        hasher=password_hasher,
+        clock=clock,
+        ids=ids,
+        events=event_recorder,
     )
     admin_service = providers.Factory(
         AdminService,
@@ -280,6 +370,7 @@ class Container(containers.DeclarativeContainer):
         files=files,
         clock=clock,
         ids=ids,
+        events=event_recorder,
     )
     outline_service = providers.Factory(
         OutlineService,
@@ -312,6 +403,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         ids=ids,
         policy=file_policy,
+        events=event_recorder,
     )
     direct_upload_service = providers.Factory(
         DirectUploadService,
@@ -324,6 +416,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         ids=ids,
         policy=file_policy,
+        events=event_recorder,
     )
     file_service = providers.Factory(
         FileService,
@@ -344,6 +437,9 @@ class Container(containers.DeclarativeContainer):
         users=users,
         clock=clock,
         ids=ids,
+        queue=job_queue,
+        bulk_sync_max=settings.provided.bulk_sync_max,
+        events=event_recorder,
     )
     progress_service = providers.Factory(
         ProgressService,
@@ -352,6 +448,7 @@ class Container(containers.DeclarativeContainer):
         enrollments=enrollments,
         users=users,
         clock=clock,
+        events=event_recorder,
     )
     assignment_service = providers.Factory(
         AssignmentService,
@@ -362,6 +459,7 @@ class Container(containers.DeclarativeContainer):
         files=files,
         clock=clock,
         ids=ids,
+        events=event_recorder,
     )
     gradebook_service = providers.Factory(
         GradebookService,
@@ -378,6 +476,34 @@ class Container(containers.DeclarativeContainer):
         reviews=reviews,
         clock=clock,
         ids=ids,
+        events=event_recorder,
+    )
+
+    # --- the worker ----------------------------------------------------------------------------
+    dispatcher = providers.Singleton(
+        Dispatcher,
+        events=event_log,
+        probe=subject_probe,
+        webhooks=webhooks,
+        deliveries=deliveries,
+        sender=webhook_sender,
+        clock=clock,
+        owner=worker_name,
+    )
+    job_runner = providers.Singleton(
+        JobRunner,
+        jobs=jobs,
+        handlers=providers.Dict(
+            {
+                PASSWORD_RESET_JOB: providers.Factory(PasswordResetMail, password_service),
+                EMAIL_VERIFICATION_JOB: providers.Factory(VerificationMail, password_service),
+                BULK_ENROLLMENT_JOB: providers.Factory(
+                    BulkEnrollmentJob, service=enrollment_service, users=users, clock=clock
+                ),
+            }
+        ),
+        clock=clock,
+        owner=worker_name,
     )
 
     @classmethod

@@ -44,6 +44,13 @@ async def start(container: Container) -> None:
 async def _prepare(container: Container, settings: Settings) -> None:
     if settings.database == "mongo":
         await ensure_indexes(container.stores())
+        for queue in (
+            container.event_log,
+            container.webhooks,
+            container.deliveries,
+            container.jobs,
+        ):
+            await queue().ensure_indexes()
         container.stores().courses.keep_fences()  # bounds every catalog page's cost
     # Caches answer only once the feed follows changes (docs/caching.md).
     await container.change_feed().start()
@@ -71,6 +78,7 @@ async def stop(container: Container) -> None:
             await container.mongo_client().close()
         if settings.file_store == "s3":
             await container.file_store().close()
+        await container.webhook_sender().close()
     finally:
         slot = container.embedded_database()
         if slot.database is not None:

@@ -26,6 +26,8 @@ FEEDBACK_MAX_CHARS = 10_000
 REVIEW_COMMENT_MAX_CHARS = 5_000
 RATING_MIN, RATING_MAX = 1, 5
 BULK_EMAILS_MAX = 5_000
+# A bulk enrollment of more rows than answered at once runs as a job, up to this many.
+BULK_JOB_ROWS_MAX = 100_000
 
 
 # --- enrollment and progress ---------------------------------------------------------------

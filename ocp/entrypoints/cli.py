@@ -20,6 +20,7 @@ from ocp.application.demo import DEMO_PASSWORD
 from ocp.container import Container
 from ocp.domain.errors import DomainError
 from ocp.domain.users import Role
+from ocp.entrypoints.background import worker_of
 from ocp.entrypoints.http.observability import logging_config, serve_metrics_port
 from ocp.entrypoints.workers import reuse_port_supported, serve_workers
 from ocp.settings import Settings
@@ -173,6 +174,34 @@ def _demo_seed(args: argparse.Namespace) -> int:
     return _with_container(work)
 
 
+def _worker(args: argparse.Namespace) -> int:
+    """Deliveries, mail and jobs on their own, for deployments that run servers with
+    OCP_WORKER_IN_PROCESS=false. Several may run on one database (leases keep them apart).
+    SIGTERM: attempts under way finish, a job under way is handed back."""
+    settings = Settings()
+    if settings.database != "mongo" or not settings.mongodb_uri:
+        print(
+            "error: `ocp worker` works on a shared database: set OCP_MONGODB_URI "
+            "(`make run` runs a worker inside the server already)",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def work(container: Container) -> int:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
+        worker = worker_of(container)
+        worker.start()
+        logging.getLogger("ocp").info("worker %s started", container.worker_name())
+        await stopping.wait()
+        await worker.stop()
+        return 0
+
+    return _with_container(work)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocp", description="OCP, the Online Course Portal")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -182,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int)
     serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run webhook deliveries, mail and jobs")
+    worker.set_defaults(run=_worker)
 
     users = commands.add_parser("users", help="manage users").add_subparsers(
         dest="users_command", required=True

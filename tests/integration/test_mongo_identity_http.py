@@ -11,7 +11,7 @@ import pytest
 from ocp.container import Container
 from ocp.domain.users import Role
 from ocp.entrypoints.cli import main as cli
-from tests.builders import PASSWORD, app_client, login, signed_up, test_settings
+from tests.builders import PASSWORD, app_client, login, signed_up, test_settings, work_off
 
 
 @pytest.fixture(params=[0], ids=["no grace"])
@@ -100,6 +100,7 @@ async def test_the_full_identity_journey_on_mongodb(mongo_client_http, mongo_con
     )
     assert stale.status_code == 412
     await client.post("/api/v1/auth/password-reset/request", json={"email": "journey@example.com"})
+    await work_off(mongo_container)
     token = mongo_container.mailer().sent[-1].text.split("Your token:\n\n  ")[1].split("\n")[0]
     reset = await client.post(
         "/api/v1/auth/password-reset/confirm", json={"token": token, "new_password": "new secret!"}

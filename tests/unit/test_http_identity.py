@@ -10,7 +10,15 @@ import pytest
 
 from ocp.container import Container
 from ocp.domain.users import Role
-from tests.builders import JWT_SECRET, PASSWORD, app_client, login, signed_up, test_settings
+from tests.builders import (
+    JWT_SECRET,
+    PASSWORD,
+    app_client,
+    login,
+    signed_up,
+    test_settings,
+    work_off,
+)
 
 PROBLEM = "application/problem+json"
 
@@ -164,6 +172,7 @@ async def test_a_spent_reset_token_is_a_400_problem_and_requests_answer_202_alik
     for email in ("forgetful@example.com", "nobody@example.com", "not-even-an-email"):
         response = await client.post("/api/v1/auth/password-reset/request", json={"email": email})
         assert response.status_code == 202 and response.content == b""
+    await work_off(container)
     token = container.mailer().sent[0].text.split("Your token:\n\n  ")[1].split("\n")[0]
     confirm = {"token": token, "new_password": "my new password"}
     done = await client.post("/api/v1/auth/password-reset/confirm", json=confirm)
@@ -314,6 +323,7 @@ async def test_each_session_route_answers_as_documented(client, container):
     auth = {"Authorization": f"Bearer {pair.json()['access_token']}"}
     asked = await client.post("/api/v1/auth/verify-email/request", headers=auth)
     assert asked.status_code == 202
+    await work_off(container)
     token = container.mailer().sent[-1].text.split("Your token:\n\n  ")[1].split("\n")[0]
     confirmed = await client.post("/api/v1/auth/verify-email/confirm", json={"token": token})
     assert confirmed.status_code == 204

@@ -239,6 +239,7 @@ async def test_password_reset_by_mail_works_once_and_ends_every_session(app, mai
     session = await app.sessions.login("p@example.com", PASSWORD)
     await app.passwords.request_password_reset("P@example.com")
     await app.passwords.request_password_reset("unknown@example.com")  # quiet, no mail
+    await app.work_off()
     assert [m.to for m in mailer.sent] == ["p@example.com"]
     token = token_in(mailer.sent[0])
     await app.passwords.confirm_password_reset(token, "a fresh password")
@@ -255,6 +256,7 @@ async def test_a_newer_reset_mail_voids_the_older_one_and_tokens_expire(app, mai
     await app.profiles.register("q@example.com", PASSWORD, "Q")
     await app.passwords.request_password_reset("q@example.com")
     await app.passwords.request_password_reset("q@example.com")
+    await app.work_off()
     older, newer = token_in(mailer.sent[0]), token_in(mailer.sent[1])
     with pytest.raises(InvalidOneTimeToken):
         await app.passwords.confirm_password_reset(older, "a fresh password")
@@ -266,6 +268,7 @@ async def test_a_newer_reset_mail_voids_the_older_one_and_tokens_expire(app, mai
 async def test_email_verification(app, mailer):
     user = await app.profiles.register("v@example.com", PASSWORD, "V")
     await app.passwords.request_email_verification(user)
+    await app.work_off()
     await app.passwords.confirm_email_verification(token_in(mailer.sent[-1]))
     pair = await app.sessions.login("v@example.com", PASSWORD)
     me, _ = await app.sessions.authenticate(pair.access_token)
@@ -289,15 +292,18 @@ async def test_an_address_stored_before_the_email_rules_never_reaches_a_mail_hea
     pair = await app.sessions.login(stored, PASSWORD)  # the account still works as it did
     me, _ = await app.sessions.authenticate(pair.access_token)
     await app.passwords.request_email_verification(me)
+    await app.work_off()
     assert mailer.sent == []
 
 
 async def test_spent_one_time_tokens_survive_a_concurrent_profile_edit(app, mailer, users):
     user = await app.profiles.register("w@example.com", PASSWORD, "W")
     await app.passwords.request_email_verification(user)
+    await app.work_off()
     users.edit_after_next_read = True
     await app.passwords.confirm_email_verification(token_in(mailer.sent[-1]))
     await app.passwords.request_password_reset("w@example.com")
+    await app.work_off()
     users.edit_after_next_read = True
     await app.passwords.confirm_password_reset(token_in(mailer.sent[-1]), "a fresh password")
     pair = await app.sessions.login("w@example.com", "a fresh password")

@@ -42,6 +42,7 @@ async def test_failed_logins_under_any_spelling_of_the_address_count_together(tm
 async def test_a_reset_request_for_a_malformed_address_is_quiet_and_mails_nothing(app):
     await app.profiles.register("forgetful@example.com", PASSWORD, "Forgetful")
     await app.passwords.request_password_reset("not-even-an-email")
+    await app.work_off()
     assert app.container.mailer().sent == []
 
 

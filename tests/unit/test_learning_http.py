@@ -152,7 +152,15 @@ async def test_bulk_enrollment_takes_a_csv_file(client, container):
         "full": [],
         "not_student": [],
     }
-    too_many = "\n".join(f"s{n}@example.com" for n in range(5001)).encode()
+    many = "\n".join(f"s{n}@example.com" for n in range(5001)).encode()
+    queued = await client.post(
+        url(course, "/enrollments/bulk"),
+        files={"file": ("many.csv", many, "text/csv")},
+        headers=teacher.auth,
+    )
+    assert queued.status_code == 202  # over OCP_BULK_SYNC_MAX: a job
+    assert queued.headers["location"].startswith("/api/v1/jobs/")
+    too_many = "\n".join(f"s{n}@example.com" for n in range(100_001)).encode()
     refused = await client.post(
         url(course, "/enrollments/bulk"),
         files={"file": ("many.csv", too_many, "text/csv")},

@@ -9,6 +9,7 @@ from datetime import datetime
 from ocp.application.course_roles import CourseRoles
 from ocp.application.courses.commands import CourseDraft
 from ocp.application.courses.editing import change_course
+from ocp.application.events.recorder import EventRecorder
 from ocp.application.ports.common import Clock, IdGenerator
 from ocp.application.ports.courses import CourseRepository, LessonRepository
 from ocp.application.ports.files import FileRepository
@@ -31,7 +32,9 @@ class CourseService:
         files: FileRepository,
         clock: Clock,
         ids: IdGenerator,
+        events: EventRecorder,
     ) -> None:
+        self._events = events
         self._courses = courses
         self._lessons = lessons
         self._enrollments = enrollments
@@ -101,13 +104,13 @@ class CourseService:
         )
 
     async def publish(self, actor: User, id_or_slug: str) -> Course:
-        return await self._lifecycle(actor, id_or_slug, Course.publish)
+        return await self._lifecycle(actor, id_or_slug, Course.publish, "course.published")
 
     async def unpublish(self, actor: User, id_or_slug: str) -> Course:
         return await self._lifecycle(actor, id_or_slug, Course.unpublish)
 
     async def archive(self, actor: User, id_or_slug: str) -> Course:
-        return await self._lifecycle(actor, id_or_slug, Course.archive)
+        return await self._lifecycle(actor, id_or_slug, Course.archive, "course.archived")
 
     async def delete_course(self, actor: User, id_or_slug: str) -> None:
         course = await self._roles.staff_course(actor, id_or_slug)
@@ -135,10 +138,22 @@ class CourseService:
         )
 
     async def _lifecycle(
-        self, actor: User, id_or_slug: str, step: Callable[[Course, datetime], None]
+        self,
+        actor: User,
+        id_or_slug: str,
+        step: Callable[[Course, datetime], None],
+        event_type: str | None = None,
     ) -> Course:
         now = self._clock.now()
-        return await self._change(actor, id_or_slug, lambda c: step(c, now), owner_only=True)
+        return await change_course(
+            self._courses,
+            self._roles,
+            actor,
+            id_or_slug,
+            lambda c: step(c, now),
+            owner_only=True,
+            announce=(self._events, event_type) if event_type else None,
+        )
 
     async def _change(
         self,

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ocp.application.course_roles import CourseRoles
+from ocp.application.events.recorder import EventRecorder
 from ocp.application.files.policy import FilePolicy
 from ocp.application.files.uploads import HEAD_BYTES, check_may_upload
 from ocp.application.ports.common import Clock, IdGenerator
 from ocp.application.ports.courses import CourseRepository
+from ocp.application.ports.events import Subject
 from ocp.application.ports.files import (
     ContentSniffer,
     FileRepository,
@@ -67,7 +69,9 @@ class DirectUploadService:
         clock: Clock,
         ids: IdGenerator,
         policy: FilePolicy,
+        events: EventRecorder,
     ) -> None:
+        self._events = events
         self._files = files
         self._uploads = uploads
         self._store = store
@@ -143,8 +147,10 @@ class DirectUploadService:
             await self._store.delete(key)
             await self._uploads.delete(session.id)
             raise
+        event = self._events.event("file.created", file)
         try:
-            await self._files.add(file)  # before the session goes: a failure here can be retried
+            async with self._events.recording(Subject("files", file.id, 1), event):
+                await self._files.add(file)  # before the session goes: a retry can redo it
         except Conflict:
             raise NotFound("no such upload") from None
         await self._uploads.delete(session.id)

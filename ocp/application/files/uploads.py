@@ -8,9 +8,11 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from ocp.application.course_roles import CourseRoles
+from ocp.application.events.recorder import EventRecorder
 from ocp.application.files.policy import FilePolicy
 from ocp.application.ports.common import Clock, IdGenerator
 from ocp.application.ports.courses import CourseRepository
+from ocp.application.ports.events import Subject
 from ocp.application.ports.files import (
     ContentSniffer,
     FileRepository,
@@ -83,7 +85,9 @@ class UploadService:
         clock: Clock,
         ids: IdGenerator,
         policy: FilePolicy,
+        events: EventRecorder,
     ) -> None:
+        self._events = events
         self._files = files
         self._uploads = uploads
         self._store = store
@@ -152,7 +156,9 @@ class UploadService:
             created_at=self._clock.now(),
             course_id=new.course_id or None,
         )
-        await self._files.add(file)
+        event = self._events.event("file.created", file)
+        async with self._events.recording(Subject("files", file.id, 1), event):
+            await self._files.add(file)
         return file
 
     async def discard(self, received: Received) -> None:

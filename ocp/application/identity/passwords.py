@@ -1,12 +1,19 @@
 """Passwords and email addresses: changing a password, resetting a forgotten one by mail,
-verifying an address by mail. Every mailed token is single-use and stored only hashed."""
+verifying an address by mail. Every mailed token is single-use and stored only hashed.
+
+Mail leaves through the worker: a request queues a job and answers, so a request about a
+known address does the same work as one about an unknown address (one insert), and a mail
+server that is down changes no answer (the job is retried)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+from ocp.application.events.jobs import Checkpoint, JobQueue
 from ocp.application.identity.common import IdentityPolicy, account_of, save_user
 from ocp.application.ports.common import Clock
+from ocp.application.ports.events import Job
 from ocp.application.ports.identity import (
     LoginThrottle,
     Mailer,
@@ -21,6 +28,9 @@ from ocp.application.ports.identity import (
 from ocp.domain.errors import InvalidOneTimeToken, RuleViolated
 from ocp.domain.users import Email, Password, User
 
+PASSWORD_RESET_JOB = "password_reset_mail"
+EMAIL_VERIFICATION_JOB = "email_verification_mail"
+
 
 class PasswordService:
     def __init__(
@@ -33,9 +43,11 @@ class PasswordService:
         tokens: TokenIssuer,
         throttle: LoginThrottle,
         mailer: Mailer,
+        queue: JobQueue,
         clock: Clock,
         policy: IdentityPolicy,
     ) -> None:
+        self._queue = queue
         self._users = users
         self._refresh_tokens = refresh_tokens
         self._one_time = one_time_tokens
@@ -63,7 +75,17 @@ class PasswordService:
         await self._refresh_tokens.revoke_user(actor.id, except_family=session_id)
 
     async def request_password_reset(self, email: str) -> None:
-        """Always quiet: whether the address is known is never revealed."""
+        """Always quiet: whether the address is known is never revealed, not even by how long
+        the answer takes (the lookup happens in the worker)."""
+        try:
+            Email(email)
+        except RuleViolated:
+            return
+        await self._queue.queue(PASSWORD_RESET_JOB, {"email": email})
+
+    async def send_password_reset(self, email: str) -> None:
+        """The worker's half of a reset request: mail a token if the address is a live
+        account's, else nothing."""
         try:
             key = Email(email).key
         except RuleViolated:
@@ -97,6 +119,13 @@ class PasswordService:
 
     async def request_email_verification(self, actor: User) -> None:
         if actor.email_verified:
+            return
+        await self._queue.queue(EMAIL_VERIFICATION_JOB, {"user_id": actor.id}, created_by=actor.id)
+
+    async def send_email_verification(self, user_id: str) -> None:
+        """The worker's half: mail a verification token unless the address is verified."""
+        actor = await self._users.get(user_id)
+        if actor is None or not actor.is_active or actor.email_verified:
             return
         await self._mail_one_time(
             OneTimePurpose.EMAIL_VERIFICATION,
@@ -163,3 +192,25 @@ def _mail_text(intro: str, url_template: str, token: str, ttl_s: int) -> str:
         f"{intro}\n\n{where}\nIt works once and expires in {hours} hour(s). "
         "If this was not you, ignore this message.\n"
     )
+
+
+class PasswordResetMail:
+    """The job of a password-reset request."""
+
+    def __init__(self, passwords: PasswordService) -> None:
+        self._passwords = passwords
+
+    async def run(self, job: Job, checkpoint: Checkpoint) -> dict[str, Any] | None:
+        await self._passwords.send_password_reset(job.payload["email"])
+        return None
+
+
+class VerificationMail:
+    """The job of an email-verification request."""
+
+    def __init__(self, passwords: PasswordService) -> None:
+        self._passwords = passwords
+
+    async def run(self, job: Job, checkpoint: Checkpoint) -> dict[str, Any] | None:
+        await self._passwords.send_email_verification(job.payload["user_id"])
+        return None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ocp.application.events.recorder import EventRecorder
 from ocp.application.identity.common import check_version, save_user
 from ocp.application.ports.common import Clock, IdGenerator
+from ocp.application.ports.events import Subject
 from ocp.application.ports.files import FileRepository
 from ocp.application.ports.identity import PasswordHasher, UserRepository
 from ocp.domain.errors import RuleViolated
@@ -20,7 +22,9 @@ class ProfileService:
         hasher: PasswordHasher,
         clock: Clock,
         ids: IdGenerator,
+        events: EventRecorder,
     ) -> None:
+        self._events = events
         self._users = users
         self._files = files
         self._hasher = hasher
@@ -40,7 +44,9 @@ class ProfileService:
             now=now,
             role=role,
         )
-        await self._users.add(user)
+        event = self._events.event("user.created", user)
+        async with self._events.recording(Subject("users", user.id, user.version), event):
+            await self._users.add(user)
         return user
 
     async def update_profile(

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ocp.application.course_roles import CourseRoles
+from ocp.application.events.recorder import EventRecorder
 from ocp.application.paging import Page, decode_cursor, page_of
 from ocp.application.ports.common import Clock, IdGenerator
 from ocp.application.ports.courses import CourseRepository
+from ocp.application.ports.events import Subject
 from ocp.application.ports.files import FileRepository
 from ocp.application.ports.learning import (
     AssignmentRepository,
@@ -61,7 +63,9 @@ class AssignmentService:
         files: FileRepository,
         clock: Clock,
         ids: IdGenerator,
+        events: EventRecorder,
     ) -> None:
+        self._events = events
         self._courses = courses
         self._enrollments = enrollments
         self._assignments = assignments
@@ -177,7 +181,11 @@ class AssignmentService:
                 text=text,
                 file_ids=file_ids,
             )
-            await self._submissions.add(submission)
+            event = self._events.event("submission.created", submission)
+            async with self._events.recording(
+                Subject("submissions", submission.id, submission.version), event
+            ):
+                await self._submissions.add(submission)
             return submission
 
         # A concurrent attempt took this number: take the next one.
@@ -222,7 +230,11 @@ class AssignmentService:
             raise NotFound("no such submission")
         version = submission.version
         submission.grade(assignment, points, comment, actor.id, self._clock.now())
-        await self._submissions.save_grade(submission, version)
+        event = self._events.event("submission.graded", submission)
+        async with self._events.recording(
+            Subject("submissions", submission.id, submission.version), event
+        ):
+            await self._submissions.save_grade(submission, version)
         return submission
 
     # --- helpers -------------------------------------------------------------------------

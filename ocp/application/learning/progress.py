@@ -7,10 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ocp.application.course_roles import CourseRoles
+from ocp.application.events.recorder import EventRecorder
 from ocp.application.learning.enrollment import ProgressReport, report_of
 from ocp.application.paging import Page, decode_cursor, page_of
 from ocp.application.ports.common import Clock
 from ocp.application.ports.courses import CourseCard, CourseRepository, LessonRepository
+from ocp.application.ports.events import Subject
 from ocp.application.ports.identity import UserRepository
 from ocp.application.ports.learning import EnrollmentRepository
 from ocp.application.retry import retry_on_stale
@@ -44,7 +46,9 @@ class ProgressService:
         enrollments: EnrollmentRepository,
         users: UserRepository,
         clock: Clock,
+        events: EventRecorder,
     ) -> None:
+        self._events = events
         self._courses = courses
         self._lessons = lessons
         self._enrollments = enrollments
@@ -96,7 +100,10 @@ class ProgressService:
     async def complete_lesson(self, actor: User, lesson_id: str) -> ProgressReport:
         now = self._clock.now()
         return await self._mark(
-            actor, lesson_id, lambda e, lessons: e.complete_lesson(lesson_id, lessons, now)
+            actor,
+            lesson_id,
+            lambda e, lessons: e.complete_lesson(lesson_id, lessons, now),
+            announce=True,
         )
 
     async def reopen_lesson(self, actor: User, lesson_id: str) -> ProgressReport:
@@ -105,7 +112,12 @@ class ProgressService:
         )
 
     async def _mark(
-        self, actor: User, lesson_id: str, change: Callable[[Enrollment, list[str]], bool]
+        self,
+        actor: User,
+        lesson_id: str,
+        change: Callable[[Enrollment, list[str]], bool],
+        *,
+        announce: bool = False,
     ) -> ProgressReport:
         lesson = await self._lessons.get(lesson_id)
         course = await self._courses.get(lesson.course_id) if lesson else None
@@ -116,9 +128,21 @@ class ProgressService:
             enrollment = await self._roles.enrolled(actor, course)
             course.require_open_to_students(change=True)
             version = enrollment.version
+            finished_before = enrollment.completed_at is not None
             if change(enrollment, course.lesson_ids):
+                report = report_of(enrollment, course)
+                events = []
+                if announce:
+                    events.append(
+                        self._events.event("lesson.completed", report, lesson_id=lesson_id)
+                    )
+                    if not finished_before and enrollment.completed_at is not None:
+                        events.append(self._events.event("course.completed", report))
                 # A save lost to the same student on another device is read again.
-                await self._enrollments.save_progress(enrollment, version)
+                async with self._events.recording(
+                    Subject("enrollments", enrollment.id, enrollment.version), *events
+                ):
+                    await self._enrollments.save_progress(enrollment, version)
             return report_of(enrollment, course)
 
         return await retry_on_stale(attempt)

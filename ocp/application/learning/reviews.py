@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from ocp.application.course_roles import CourseRoles
+from ocp.application.events.recorder import EventRecorder
 from ocp.application.paging import Page, decode_cursor, page_of
 from ocp.application.ports.common import Clock, IdGenerator
 from ocp.application.ports.courses import CourseRepository
+from ocp.application.ports.events import Subject
 from ocp.application.ports.learning import EnrollmentRepository, ReviewRepository
 from ocp.application.retry import retry_on_stale
 from ocp.domain.errors import Conflict, PermissionDenied, StaleVersion
@@ -25,7 +27,9 @@ class ReviewService:
         reviews: ReviewRepository,
         clock: Clock,
         ids: IdGenerator,
+        events: EventRecorder,
     ) -> None:
+        self._events = events
         self._courses = courses
         self._reviews = reviews
         self._clock = clock
@@ -54,14 +58,18 @@ class ReviewService:
                     text=comment,
                     now=now,
                 )
-                await self._reviews.add(review)
-                try:
-                    await self._courses.add_rating(course.id, review.rating, 1)
-                except BaseException:
-                    # Uncounted, the review would stay out of the average for good (a retry
-                    # revises it with a zero delta): take it back, let them retry.
-                    await self._reviews.remove(review.id)
-                    raise
+                event = self._events.event("review.created", review)
+                async with self._events.recording(
+                    Subject("reviews", review.id, review.version), event
+                ):
+                    await self._reviews.add(review)
+                    try:
+                        await self._courses.add_rating(course.id, review.rating, 1)
+                    except BaseException:
+                        # Uncounted, the review would stay out of the average for good (a
+                        # retry revises it with a zero delta): take it back, let them retry.
+                        await self._reviews.remove(review.id)
+                        raise
                 return review
             version = existing.version
             delta = existing.revise(rating, comment, now)

@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from ocp import container as composition
 from ocp.container import Container
+from ocp.entrypoints.background import worker_of
 from ocp.entrypoints.http import observability, problems
 from ocp.entrypoints.http.middleware import CorsForAllowedOrigins, RequestContext
 from ocp.entrypoints.http.routers import (
@@ -24,6 +25,7 @@ from ocp.entrypoints.http.routers import (
     ops,
     reviews,
     users,
+    webhooks,
 )
 from ocp.entrypoints.http.schemas.common import Problem
 from ocp.settings import Settings
@@ -41,6 +43,7 @@ ROUTERS = [
     enrollments.router,
     assignments.router,
     reviews.router,
+    webhooks.router,
 ]
 
 
@@ -51,9 +54,14 @@ def create_app(container: Container | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await composition.start(container)
+        worker = worker_of(container) if settings.worker_in_process else None
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             await composition.stop(container)
             observability.worker_exited()
 

@@ -8,14 +8,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from ocp.application.ports.events import Job
 from ocp.domain.errors import PayloadTooLarge, UnsupportedContent
 from ocp.entrypoints.http.deps import CurrentUser, Enrollments, PagingParams, Progress
 from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
 from ocp.entrypoints.http.routing import GuardedRoute, body_stream, streams_own_body
 from ocp.entrypoints.http.schemas.common import PageOut
+from ocp.entrypoints.http.schemas.events import JobOut
 from ocp.entrypoints.http.schemas.learning import (
     BulkEnrollIn,
     BulkReportOut,
@@ -29,7 +32,7 @@ from ocp.entrypoints.http.uploads import FilePart, MultipartStream, declared_len
 
 router = APIRouter(tags=["enrollments"], route_class=GuardedRoute)
 
-BULK_CSV_MAX_BYTES = 512 * 1024  # 5,000 addresses of up to 100 characters
+BULK_CSV_MAX_BYTES = 8 * 1024 * 1024  # 100,000 addresses of 80 characters
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 CourseId = Annotated[str, Path(max_length=64)]
 LessonId = Annotated[str, Path(max_length=64)]
@@ -81,14 +84,22 @@ _BULK_BODY = {
 @router.post(
     "/api/v1/courses/{course_id}/enrollments/bulk",
     response_model=BulkReportOut,
-    summary="Enroll many students by email (course staff): JSON `{emails}` or a CSV `file`",
-    responses=responses(400, 401, 403, 404, 409, 413, 415, 422),
+    summary="Enroll many students by email (course staff): JSON `{emails}` or a CSV `file`; "
+    "over OCP_BULK_SYNC_MAX rows, 202 and a job",
+    responses={
+        202: {
+            "model": JobOut,
+            "description": "a job enrolls them; `Location` names it",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        },
+        **responses(400, 401, 403, 404, 409, 413, 415, 422),
+    },
     openapi_extra=_BULK_BODY,
 )
 @streams_own_body
 async def bulk_enroll(
     course_id: CourseId, request: Request, user: CurrentUser, service: Enrollments
-) -> BulkReportOut:
+) -> BulkReportOut | JSONResponse:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
         try:
@@ -101,7 +112,14 @@ async def bulk_enroll(
         emails = await _csv_emails(request)
     else:
         raise UnsupportedContent('send JSON {"emails": [...]} or a multipart CSV `file`')
-    return BulkReportOut.from_domain(await service.bulk_enroll(user, course_id, emails))
+    outcome = await service.bulk_enroll_or_queue(user, course_id, emails)
+    if isinstance(outcome, Job):
+        return JSONResponse(
+            JobOut.from_domain(outcome).model_dump(mode="json"),
+            status_code=status.HTTP_202_ACCEPTED,
+            headers={"Location": f"/api/v1/jobs/{outcome.id}"},
+        )
+    return BulkReportOut.from_domain(outcome)
 
 
 async def _csv_emails(request: Request) -> list[str]:

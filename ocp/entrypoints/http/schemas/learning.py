@@ -24,7 +24,7 @@ from ocp.domain.errors import RuleViolated
 from ocp.domain.files import ALLOWED_TYPES, FilePurpose
 from ocp.domain.learning import (
     ASSIGNMENT_TITLE_MAX_CHARS,
-    BULK_EMAILS_MAX,
+    BULK_JOB_ROWS_MAX,
     DEFAULT_MAX_FILES,
     FEEDBACK_MAX_CHARS,
     INSTRUCTIONS_MAX_CHARS,
@@ -155,7 +155,8 @@ class CourseProgressOut(BaseModel):
 
 class BulkEnrollIn(Input):
     emails: list[Annotated[str, Field(max_length=EMAIL_MAX_CHARS)]] = Field(
-        max_length=BULK_EMAILS_MAX, description=f"at most {BULK_EMAILS_MAX} addresses"
+        max_length=BULK_JOB_ROWS_MAX,
+        description=f"at most {BULK_JOB_ROWS_MAX} addresses; over OCP_BULK_SYNC_MAX, a job",
     )
 
 
@@ -182,7 +183,7 @@ class BulkReportOut(BaseModel):
 
 def emails_from_csv(content: bytes) -> list[str]:
     """The addresses of an uploaded CSV: the first cell of each row, an `email` header row
-    skipped, blank rows ignored; at most `BULK_EMAILS_MAX` rows."""
+    skipped, blank rows ignored; at most `BULK_JOB_ROWS_MAX` rows."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -193,8 +194,8 @@ def emails_from_csv(content: bytes) -> list[str]:
             cell = row[0].strip() if row else ""
             if not cell or (number == 0 and cell.lower() == "email"):
                 continue
-            if len(emails) == BULK_EMAILS_MAX:
-                raise RuleViolated(f"at most {BULK_EMAILS_MAX} rows", field="file")
+            if len(emails) == BULK_JOB_ROWS_MAX:
+                raise RuleViolated(f"at most {BULK_JOB_ROWS_MAX} rows", field="file")
             emails.append(cell[: EMAIL_MAX_CHARS + 1])
     except csv.Error:
         raise RuleViolated("the file is not valid CSV", field="file") from None
