@@ -158,8 +158,10 @@ async def work_off(container: Container, *, deliveries: bool = True) -> None:
     fanned out, due deliveries attempted once each."""
     runner = container.job_runner()
     dispatcher = container.dispatcher()
+    await container.event_recorder().settled()
     while await runner.run_next() is not None:
         pass
+    await container.event_recorder().settled()
     while await dispatcher.fan_out():
         pass
     if deliveries:

@@ -71,6 +71,7 @@ async def stop(container: Container) -> None:
     """Close the clients, then stop the embedded database whatever closing them raised."""
     settings: Settings = container.settings()
     try:
+        await container.event_recorder().settled()  # commits of answered writes
         await container.change_feed().stop()
         if settings.database == "mongo":
             await container.stores().courses.stop_fences()

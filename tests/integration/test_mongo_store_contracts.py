@@ -4,13 +4,28 @@ the queries an index must serve."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from ocp.adapters.cache import FOLLOWED, cached_stores
 from ocp.adapters.mongo import ensure_indexes, mongo_stores
 from ocp.adapters.mongo.changes import MongoChangeFeed
+from ocp.adapters.mongo.events import (
+    MongoDeliveryRepository,
+    MongoEventLog,
+    MongoJobRepository,
+    MongoWebhookRepository,
+)
 from tests.contracts import THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S
 from tests.contracts.courses import CourseRepositoryContract, LessonRepositoryContract
+from tests.contracts.events import (
+    DeliveryRepositoryContract,
+    EventLogContract,
+    EventStores,
+    JobRepositoryContract,
+    WebhookRepositoryContract,
+)
 from tests.contracts.files import FileRepositoryContract, UploadSessionRepositoryContract
 from tests.contracts.identity import (
     LoginThrottleContract,
@@ -142,3 +157,49 @@ async def test_listing_a_users_files_uses_an_index(stores, mongo_db):
         .explain()
     )
     assert "COLLSCAN" not in winning_plan(plan)
+
+
+@pytest.fixture
+async def event_stores(mongo_db):
+    made = EventStores(
+        events=MongoEventLog(mongo_db),
+        webhooks=MongoWebhookRepository(mongo_db),
+        deliveries=MongoDeliveryRepository(mongo_db),
+        jobs=MongoJobRepository(mongo_db),
+    )
+    for store in (made.events, made.webhooks, made.deliveries, made.jobs):
+        await store.ensure_indexes()
+    return made
+
+
+class TestEventLog(EventLogContract):
+    pass
+
+
+class TestWebhooks(WebhookRepositoryContract):
+    pass
+
+
+class TestDeliveries(DeliveryRepositoryContract):
+    pass
+
+
+class TestJobs(JobRepositoryContract):
+    pass
+
+
+async def test_the_worker_queries_use_indexes(event_stores, mongo_db):
+    now = datetime(2026, 1, 31, tzinfo=UTC)
+    queries = [
+        ("events", {"status": "ready", "fanned": False}, [("_id", 1)]),
+        ("events", {"status": "ready", "type": "user.created"}, [("_id", -1)]),
+        ("events", {"status": "prepared", "prepared_at": {"$gte": now, "$lt": now}}, []),
+        ("deliveries", {"status": "pending", "next_attempt_at": {"$lte": now}}, []),
+        ("deliveries", {"endpoint_id": "wh_1"}, [("_id", -1)]),
+        ("jobs", {"waiting": True, "due_at": {"$lte": now}}, []),
+    ]
+    for collection, where, order in queries:
+        cursor = mongo_db[collection].find(where)
+        if order:
+            cursor = cursor.sort(order)
+        assert "COLLSCAN" not in winning_plan(await cursor.explain()), (collection, where)

@@ -7,8 +7,21 @@ import pytest
 
 from ocp.adapters.cache import LocalFeed, cached_stores
 from ocp.adapters.memory import memory_stores
+from ocp.adapters.memory.events import (
+    InMemoryDeliveryRepository,
+    InMemoryEventLog,
+    InMemoryJobRepository,
+    InMemoryWebhookRepository,
+)
 from tests.contracts import THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S
 from tests.contracts.courses import CourseRepositoryContract, LessonRepositoryContract
+from tests.contracts.events import (
+    DeliveryRepositoryContract,
+    EventLogContract,
+    EventStores,
+    JobRepositoryContract,
+    WebhookRepositoryContract,
+)
 from tests.contracts.files import FileRepositoryContract, UploadSessionRepositoryContract
 from tests.contracts.identity import (
     LoginThrottleContract,
@@ -109,4 +122,30 @@ class TestCachedCourseCounters(CachedStores, CourseCountersContract):
 
 
 class TestCachedLessons(CachedStores, LessonRepositoryContract):
+    pass
+
+
+@pytest.fixture
+def event_stores():
+    return EventStores(
+        events=InMemoryEventLog(),
+        webhooks=InMemoryWebhookRepository(),
+        deliveries=InMemoryDeliveryRepository(),
+        jobs=InMemoryJobRepository(),
+    )
+
+
+class TestEventLog(EventLogContract):
+    pass
+
+
+class TestWebhooks(WebhookRepositoryContract):
+    pass
+
+
+class TestDeliveries(DeliveryRepositoryContract):
+    pass
+
+
+class TestJobs(JobRepositoryContract):
     pass

@@ -54,6 +54,7 @@ class EventRecorder:
         doorbell: Doorbell,
     ) -> None:
         self._doorbell = doorbell
+        self._settling: set[asyncio.Task[None]] = set()
         self._log = log_
         self._presenter = presenter
         self._clock = clock
@@ -93,9 +94,21 @@ class EventRecorder:
         try:
             yield recording
         except DomainError:
-            await self._settle([], [e.id for _, e in entries])
+            self._settle_later([], [e.id for _, e in entries])
             raise
-        await self._settle(recording.kept(), recording.dropped)
+        self._settle_later(recording.kept(), recording.dropped)
+
+    def _settle_later(self, kept: list[Event], dropped: list[str]) -> None:
+        """Commit or discard after the answer: the client does not wait for it (one round
+        trip less on every write), and a process that dies first leaves it to the sweeper."""
+        task = asyncio.get_running_loop().create_task(self._settle(kept, dropped))
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+
+    async def settled(self) -> None:
+        """Until every commit and discard begun so far is done (before shutdown, in tests)."""
+        while self._settling:
+            await asyncio.gather(*list(self._settling), return_exceptions=True)
 
     async def _settle(self, kept: list[Event], dropped: list[str]) -> None:
         try:
@@ -105,6 +118,9 @@ class EventRecorder:
                 await self._log.commit(kept)
         except DependencyUnavailable:
             log.warning("events left prepared; the sweeper settles them")
+            return
+        except Exception:
+            log.exception("events left prepared; the sweeper settles them")
             return
         if kept:
             self._doorbell.ring()
