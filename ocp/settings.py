@@ -120,6 +120,16 @@ class Settings(BaseSettings):
     bulk_sync_max: int = Field(
         1000, ge=1, le=5000, description="bulk enrollments up to this many rows answer at once"
     )
+    webhook_timeout_s: float = Field(
+        10.0, gt=0, le=60, description="one delivery attempt, from connecting to reading"
+    )
+    worker_lease_s: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="how long a worker holds a claimed delivery or job before another may "
+        "take it over (longer than one delivery attempt)",
+    )
     worker_in_process: bool = Field(
         True,
         description="run the worker (webhooks, mail, jobs) inside each server process; off "
@@ -198,6 +208,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_an_attempt(self) -> Settings:
+        if self.worker_lease_s <= self.webhook_timeout_s:
+            raise ValueError("OCP_WORKER_LEASE_S must be longer than OCP_WEBHOOK_TIMEOUT_S")
+        return self
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Settings:

@@ -254,6 +254,7 @@ class Container(containers.DeclarativeContainer):
         HttpWebhookSender,
         allow_http=settings.provided.webhooks_allow_http,
         allow_private=settings.provided.webhooks_allow_private,
+        timeout_s=settings.provided.webhook_timeout_s,
     )
     doorbell = providers.Singleton(Doorbell)
     event_presenter = providers.Singleton(SchemaPresenter)
@@ -489,6 +490,7 @@ class Container(containers.DeclarativeContainer):
         sender=webhook_sender,
         clock=clock,
         owner=worker_name,
+        lease_s=settings.provided.worker_lease_s,
     )
     job_runner = providers.Singleton(
         JobRunner,
@@ -504,6 +506,7 @@ class Container(containers.DeclarativeContainer):
         ),
         clock=clock,
         owner=worker_name,
+        lease_s=settings.provided.worker_lease_s,
     )
 
     @classmethod

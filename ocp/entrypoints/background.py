@@ -98,12 +98,16 @@ class Worker:
         if not self._tasks:
             return
         _, pending = await asyncio.wait(self._tasks, timeout=grace_s)
+        unfinished = self._runner.current
         for task in pending:
             task.cancel()
         for task in pending:
             with contextlib.suppress(BaseException):
                 await task
         self._tasks = []
+        if unfinished is not None:  # another worker goes on from its last checkpoint now
+            with contextlib.suppress(Exception):
+                await self._runner.hand_back(unfinished)
 
     async def _pause(self, seconds: float) -> None:
         if not self._stopping.is_set():

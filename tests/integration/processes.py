@@ -102,3 +102,37 @@ def served(data_dir: Path, **env: str) -> Iterator[str]:
     """The base URL of a server process; see `serving`."""
     with serving(data_dir, **env) as server:
         yield server.base
+
+
+@contextmanager
+def working(data_dir: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`ocp worker` on `data_dir` with the OCP_ variables `env` (set OCP_MONGODB_URI): its
+    output appended to `data_dir/worker.log`; stopped with SIGTERM unless the test killed it."""
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("OCP_")},
+        "OCP_DATA_DIR": str(data_dir),
+        "OCP_BCRYPT_ROUNDS": "4",
+        "OCP_MAIL": "outbox",
+        **env,
+    }
+    with open(data_dir / "worker.log", "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ocp.entrypoints.cli", "worker"],
+            env=environment,
+            cwd=data_dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise

@@ -71,7 +71,9 @@ class Dispatcher:
         sender: WebhookSender,
         clock: Clock,
         owner: str,
+        lease_s: float = DELIVERY_LEASE.total_seconds(),
     ) -> None:
+        self._lease = timedelta(seconds=lease_s)
         self._events = events
         self._probe = probe
         self._webhooks = webhooks
@@ -136,7 +138,7 @@ class Dispatcher:
     async def deliver_next(self) -> Attempt | None:
         """Claim the earliest due delivery and make one attempt; None when none is due."""
         now = self._clock.now()
-        delivery = await self._deliveries.claim(now, self._owner, now + DELIVERY_LEASE)
+        delivery = await self._deliveries.claim(now, self._owner, now + self._lease)
         if delivery is None:
             return None
         endpoint = await self._webhooks.get(delivery.endpoint_id)

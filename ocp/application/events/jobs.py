@@ -80,7 +80,10 @@ class JobRunner:
         handlers: dict[str, JobHandler],
         clock: Clock,
         owner: str,
+        lease_s: float = JOB_LEASE.total_seconds(),
     ) -> None:
+        self._lease = timedelta(seconds=lease_s)
+        self.current: Job | None = None  # the job under way, to hand back on shutdown
         self._jobs = jobs
         self._handlers = handlers
         self._clock = clock
@@ -90,15 +93,16 @@ class JobRunner:
         """Claim the oldest due job and run it to its end (or its next retry); None when no
         job is due."""
         now = self._clock.now()
-        job = await self._jobs.claim(now, self._owner, now + JOB_LEASE)
+        job = await self._jobs.claim(now, self._owner, now + self._lease)
         if job is None:
             return None
         job.status = JobStatus.RUNNING
         job.started_at = job.started_at or now
         job.attempts += 1
-        if not await self._jobs.save(job, self._owner, now + JOB_LEASE):
+        if not await self._jobs.save(job, self._owner, now + self._lease):
             return None
         handler = self._handlers.get(job.kind)
+        self.current = job
         try:
             if handler is None:
                 raise LookupError(f"no handler for jobs of kind {job.kind!r}")
@@ -117,6 +121,8 @@ class JobRunner:
         except Exception:
             log.exception("job %s (%s) failed", job.id, job.kind)
             self._retry_or_fail(job, "internal error")
+        finally:
+            self.current = None
         await self._jobs.save(job, self._owner, None)
         return job
 
@@ -130,7 +136,7 @@ class JobRunner:
             job.finished_at = self._clock.now()
 
     async def _checkpoint(self, job: Job) -> None:
-        if not await self._jobs.save(job, self._owner, self._clock.now() + JOB_LEASE):
+        if not await self._jobs.save(job, self._owner, self._clock.now() + self._lease):
             raise LeaseLost(job.id)
 
     async def hand_back(self, job: Job) -> None:
