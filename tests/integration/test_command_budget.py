@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import statistics
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -589,4 +591,32 @@ def test_docs_performance_holds_the_budget_table():
     assert render() in DOC.read_text(), (
         "docs/performance.md is out of date; paste the table printed by "
         "`python -c 'from tests.integration.test_command_budget import render; print(render())'`"
+    )
+
+
+async def test_a_reset_request_does_the_same_work_for_a_known_and_an_unknown_address(world):
+    """No user enumeration by timing: the request path of a reset for an address that has an
+    account sends exactly the database commands of one for an address that has none (one job
+    insert; the lookup is the worker's), 50 tries each, interleaved. The p50 of each is
+    printed (`pytest -s`) for the closing note; timings are never asserted."""
+    w, commands = world
+    known = w.student.email
+    seen: dict[str, list[list[tuple[str, str]]]] = {"known": [], "unknown": []}
+    took: dict[str, list[float]] = {"known": [], "unknown": []}
+    for n in range(50):
+        for kind, email in (("known", known), ("unknown", f"nobody{n}@example.com")):
+            commands.seen.clear()
+            began = time.perf_counter()
+            answer = await w.client.post(
+                "/api/v1/auth/password-reset/request", json={"email": email}
+            )
+            took[kind].append(time.perf_counter() - began)
+            assert answer.status_code == 202 and answer.content == b""
+            seen[kind].append(list(commands.seen))
+    assert seen["known"] == seen["unknown"]
+    assert seen["known"][0] == [("insert", "jobs")]
+    print(
+        "reset request p50: known "
+        f"{statistics.median(took['known']) * 1000:.2f} ms, unknown "
+        f"{statistics.median(took['unknown']) * 1000:.2f} ms"
     )

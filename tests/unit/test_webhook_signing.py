@@ -4,6 +4,7 @@ webhook may reach."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import time
 from datetime import UTC, datetime
@@ -51,9 +52,7 @@ def test_signature_matches_the_standard_webhooks_test_vector() -> None:
     ours = signature(secret, message_id, timestamp, body)
 
     assert ours == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-    assert ours == Webhook(secret).sign(
-        message_id, datetime.fromtimestamp(timestamp, tz=UTC), body
-    )
+    assert ours == Webhook(secret).sign(message_id, datetime.fromtimestamp(timestamp, tz=UTC), body)
 
 
 def test_signature_under_another_secret_or_body_does_not_verify() -> None:
@@ -148,8 +147,6 @@ def test_address_policy(address: str, strict: str | None, lenient: str | None) -
 async def test_a_literal_address_is_not_looked_up(monkeypatch: pytest.MonkeyPatch) -> None:
     async def no_lookup(*args: object, **kwargs: object) -> list[object]:
         raise AssertionError("a literal address was looked up")
-
-    import asyncio
 
     monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", no_lookup)
 
