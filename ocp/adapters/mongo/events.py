@@ -21,6 +21,9 @@ from ocp.domain.webhooks import Delivery, DeliveryStatus, Event, WebhookEndpoint
 
 Doc = dict[str, Any]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Events, deliveries and finished jobs are kept this long, then MongoDB's TTL monitor removes
+# them (retries end after 27 hours; a job's report and its addresses go after 30 days).
+RETENTION_S = 30 * 24 * 3600
 _CAP = 10_000
 _DUPLICATE_KEY = 11000
 
@@ -60,6 +63,9 @@ class MongoEventLog:
         await self._events.create_index(
             [("status", ASCENDING), ("type", ASCENDING), ("_id", DESCENDING)],
             name="status_type_id",
+        )
+        await self._events.create_index(
+            "timestamp", expireAfterSeconds=RETENTION_S, name="retention"
         )
 
     async def prepare(self, entries: list[tuple[Subject, Event]], now: datetime) -> None:
@@ -258,6 +264,9 @@ class MongoDeliveryRepository:
             [("endpoint_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)],
             name="endpoint_status_id_page",
         )
+        await self._deliveries.create_index(
+            "created_at", expireAfterSeconds=RETENTION_S, name="retention"
+        )
 
     async def add_many(self, deliveries: list[Delivery]) -> None:
         docs = [
@@ -380,6 +389,10 @@ class MongoJobRepository:
 
     async def ensure_indexes(self) -> None:
         await self._jobs.create_index([("waiting", ASCENDING), ("due_at", ASCENDING)], name="due")
+        # Only finished jobs have a `finished_at` date: nothing waiting or running expires.
+        await self._jobs.create_index(
+            "finished_at", expireAfterSeconds=RETENTION_S, name="retention"
+        )
 
     async def add(self, job: Job) -> None:
         due = job.run_after or job.created_at
