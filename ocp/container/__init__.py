@@ -24,6 +24,7 @@ from ocp.adapters.cache import (
     NoFeed,
     cached_stores,
 )
+from ocp.adapters.cache.webhooks import CachedWebhookRepository
 from ocp.adapters.mail.outbox import OutboxMailer
 from ocp.adapters.mail.smtp import SmtpMailer
 from ocp.adapters.memory import memory_stores
@@ -57,7 +58,7 @@ from ocp.adapters.system import SystemClock, TimeOrderedIds
 from ocp.adapters.webhooks import HttpWebhookSender
 from ocp.application.courses import CatalogService, CourseService, OutlineService
 from ocp.application.demo import DemoCatalog
-from ocp.application.events.dispatch import Dispatcher
+from ocp.application.events.dispatch import Dispatcher, Subscribers
 from ocp.application.events.jobs import JobQueue, JobRunner, JobService
 from ocp.application.events.recorder import Doorbell, EventRecorder
 from ocp.application.events.webhooks import WebhookService
@@ -123,6 +124,10 @@ def _cached_stores(stores: Stores, feed: ChangeFeed, settings: Settings) -> Stor
     return cached_stores(stores, feed, sizes)
 
 
+def _cached_webhooks(store: Any, feed: ChangeFeed, settings: Settings) -> Any:
+    return CachedWebhookRepository(store, feed) if settings.cache_enabled else store
+
+
 def _observed_file_store(store: FileStore, settings: Settings) -> FileStore:
     if not settings.metrics_enabled or settings.file_store == "memory":
         return store
@@ -185,10 +190,15 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(InMemorySubjectProbe, raw_stores),
         mongo=providers.Singleton(MongoSubjectProbe, mongo_database),
     )
-    webhooks = providers.Selector(
-        database_kind,
-        memory=providers.Singleton(InMemoryWebhookRepository),
-        mongo=providers.Singleton(MongoWebhookRepository, mongo_database),
+    webhooks = providers.Singleton(
+        _cached_webhooks,
+        providers.Selector(
+            database_kind,
+            memory=providers.Singleton(InMemoryWebhookRepository),
+            mongo=providers.Singleton(MongoWebhookRepository, mongo_database),
+        ),
+        change_feed,
+        settings,
     )
     deliveries = providers.Selector(
         database_kind,
@@ -256,7 +266,8 @@ class Container(containers.DeclarativeContainer):
         allow_private=settings.provided.webhooks_allow_private,
         timeout_s=settings.provided.webhook_timeout_s,
     )
-    doorbell = providers.Singleton(Doorbell)
+    deliveries_bell = providers.Singleton(Doorbell)  # deliveries made here: the worker sends
+    jobs_bell = providers.Singleton(Doorbell)  # jobs queued here: the worker runs them
     event_presenter = providers.Singleton(SchemaPresenter)
     worker_name = providers.Singleton(
         lambda: f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -302,15 +313,17 @@ class Container(containers.DeclarativeContainer):
     )
 
     # --- use cases -------------------------------------------------------------------------------
+    subscribers = providers.Singleton(Subscribers, webhooks=webhooks, deliveries=deliveries)
     event_recorder = providers.Singleton(
         EventRecorder,
         log_=event_log,
         presenter=event_presenter,
         clock=clock,
         ids=ids,
-        doorbell=doorbell,
+        subscribers=subscribers,
+        deliveries_bell=deliveries_bell,
     )
-    job_queue = providers.Singleton(JobQueue, jobs=jobs, clock=clock, ids=ids, doorbell=doorbell)
+    job_queue = providers.Singleton(JobQueue, jobs=jobs, clock=clock, ids=ids, doorbell=jobs_bell)
     job_service = providers.Factory(JobService, jobs=jobs)
     webhook_service = providers.Factory(
         WebhookService,
@@ -490,6 +503,7 @@ class Container(containers.DeclarativeContainer):
         sender=webhook_sender,
         clock=clock,
         owner=worker_name,
+        subscribers=subscribers,
         lease_s=settings.provided.worker_lease_s,
     )
     job_runner = providers.Singleton(

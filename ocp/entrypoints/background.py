@@ -1,11 +1,13 @@
 """The worker: webhook deliveries, the event sweeper and jobs (mail, bulk enrollments), as
 `ocp worker` runs them and as `make run` runs one inside the server process.
 
-Three loops share one event loop: events (settle prepared ones, fan ready ones out into
-deliveries), deliveries (a few attempts at once, each leased in the database so several
+Three loops share one event loop: events (settle prepared ones; make the deliveries of
+ready ones whose process did not, since the process committing an event makes them
+itself), deliveries (a few attempts at once, each leased in the database so several
 workers never send one delivery at the same time) and jobs (one at a time, leased,
-checkpointed). A write in this process rings the doorbell and the loops wake at once;
-writes of other processes are found by polling (every 100 ms for events and deliveries).
+checkpointed). Work made in this process rings a doorbell and the loop it concerns wakes
+at once; other processes' work is found by polling (deliveries every 100 ms, jobs every
+500 ms, events left behind every second).
 On stop, an attempt under way finishes (at most 10 s) and a job is handed back.
 """
 
@@ -18,12 +20,14 @@ import time
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from ocp.application.events.dispatch import BATCH as FAN_OUT_BATCH
 from ocp.application.events.dispatch import Dispatcher
 from ocp.application.events.jobs import JobRunner
 from ocp.application.events.recorder import Doorbell
 from ocp.application.ports.common import Clock, DependencyUnavailable
 from ocp.application.ports.events import DeliveryRepository, JobRepository
 from ocp.container import Container
+from ocp.domain.webhooks import Delivery
 
 log = logging.getLogger("ocp.worker")
 
@@ -58,8 +62,13 @@ JOB_SECONDS = Histogram(
     buckets=(0.01, 0.1, 1, 10, 60, 600),
 )
 
-POLL_S = 0.1
-JOB_POLL_S = 0.25
+# Idle polling finds other processes' work: deliveries quickly (the latency of webhooks when
+# `ocp worker` runs apart from the servers that make them), jobs and events left behind
+# by a dead process less often. Work made in this
+# process rings a doorbell and is taken at once.
+EVENTS_POLL_S = 1.0
+DELIVERIES_POLL_S = 0.1
+JOBS_POLL_S = 0.5
 STATS_EVERY_S = 15.0
 SWEEP_EVERY_S = 10.0
 CONCURRENT_DELIVERIES = 4
@@ -73,28 +82,32 @@ class Worker:
         runner: JobRunner,
         deliveries: DeliveryRepository,
         jobs: JobRepository,
-        doorbell: Doorbell,
+        deliveries_bell: Doorbell,
+        jobs_bell: Doorbell,
         clock: Clock,
     ) -> None:
         self._dispatcher = dispatcher
         self._runner = runner
         self._deliveries = deliveries
         self._jobs = jobs
-        self._doorbell = doorbell
+        self._events_bell = Doorbell()  # only polling: a commit here fans out itself
+        self._jobs_bell = jobs_bell
+        self._deliveries_bell = deliveries_bell
         self._clock = clock
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
         self._stopping.clear()
-        loops = [self._events_loop(), self._jobs_loop(), self._stats_loop()]
-        loops += [self._deliveries_loop() for _ in range(CONCURRENT_DELIVERIES)]
-        self._tasks = [asyncio.create_task(loop) for loop in loops]
+        loops = [self._events_loop(), self._deliveries_loop(), self._jobs_loop()]
+        self._tasks = [asyncio.create_task(loop) for loop in [*loops, self._stats_loop()]]
 
     async def stop(self, grace_s: float = 10.0) -> None:
-        """Let attempts under way finish (a delivery attempt ends within 10 s), then cancel."""
+        """Let attempts under way finish (a delivery attempt ends within its timeout), then
+        cancel; a job under way is handed back for another worker to go on with at once."""
         self._stopping.set()
-        self._doorbell.ring()
+        for bell in (self._events_bell, self._jobs_bell, self._deliveries_bell):
+            bell.ring()
         if not self._tasks:
             return
         _, pending = await asyncio.wait(self._tasks, timeout=grace_s)
@@ -109,13 +122,13 @@ class Worker:
             with contextlib.suppress(Exception):
                 await self._runner.hand_back(unfinished)
 
-    async def _pause(self, seconds: float) -> None:
+    async def _pause(self, bell: Doorbell, seconds: float) -> None:
         if not self._stopping.is_set():
-            await self._doorbell.wait(seconds)
+            await bell.wait(seconds)
 
-    async def _guarded(self, step: str, seconds: float) -> None:
+    async def _unavailable(self, step: str) -> None:
         log.warning("worker %s: the database is unavailable; trying again", step)
-        await asyncio.sleep(seconds)
+        await asyncio.sleep(1.0)
 
     async def _events_loop(self) -> None:
         last_sweep = 0.0
@@ -124,27 +137,48 @@ class Worker:
                 if time.monotonic() - last_sweep > SWEEP_EVERY_S:
                     await self._dispatcher.sweep()
                     last_sweep = time.monotonic()
-                if await self._dispatcher.fan_out():
-                    self._doorbell.ring()
-                    continue
+                fanned = await self._dispatcher.fan_out()
             except DependencyUnavailable:
-                await self._guarded("events", 1.0)
+                await self._unavailable("events")
                 continue
-            await self._pause(POLL_S)
+            if fanned.deliveries:
+                self._deliveries_bell.ring()
+            if fanned.events < FAN_OUT_BATCH:
+                await self._pause(self._events_bell, EVENTS_POLL_S)
 
     async def _deliveries_loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                attempt = await self._dispatcher.deliver_next()
-            except DependencyUnavailable:
-                await self._guarded("deliveries", 1.0)
-                continue
-            if attempt is None:
-                await self._pause(POLL_S)
-                continue
-            DELIVERIES.labels(attempt.outcome).inc()
-            if attempt.outcome == "succeeded":
-                DELIVERY_LAG.observe(attempt.seconds)
+        """One claimer, up to CONCURRENT_DELIVERIES attempts at once."""
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while not self._stopping.is_set():
+                if len(running) >= CONCURRENT_DELIVERIES:
+                    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                try:
+                    delivery = await self._dispatcher.claim()
+                except DependencyUnavailable:
+                    await self._unavailable("deliveries")
+                    continue
+                if delivery is None:
+                    await self._pause(self._deliveries_bell, DELIVERIES_POLL_S)
+                    continue
+                task = asyncio.create_task(self._attempt(delivery))
+                running.add(task)
+                task.add_done_callback(running.discard)
+        finally:
+            if running:  # stopping: attempts under way finish (stop() bounds the wait)
+                await asyncio.wait(running)
+
+    async def _attempt(self, delivery: Delivery) -> None:
+        try:
+            attempt = await self._dispatcher.attempt(delivery)
+        except DependencyUnavailable:
+            return  # the lease runs out and the delivery is tried again
+        if attempt.outcome == "waiting":  # its event is still being written: no attempt
+            return
+        DELIVERIES.labels(attempt.outcome).inc()
+        if attempt.outcome == "succeeded":
+            DELIVERY_LAG.observe(attempt.seconds)
 
     async def _jobs_loop(self) -> None:
         while not self._stopping.is_set():
@@ -152,10 +186,10 @@ class Worker:
             try:
                 job = await self._runner.run_next()
             except DependencyUnavailable:
-                await self._guarded("jobs", 1.0)
+                await self._unavailable("jobs")
                 continue
             if job is None:
-                await self._pause(JOB_POLL_S)
+                await self._pause(self._jobs_bell, JOBS_POLL_S)
                 continue
             JOB_SECONDS.labels(job.kind, job.status.value).observe(time.perf_counter() - began)
 
@@ -181,6 +215,7 @@ def worker_of(container: Container) -> Worker:
         runner=container.job_runner(),
         deliveries=container.deliveries(),
         jobs=container.jobs(),
-        doorbell=container.doorbell(),
+        deliveries_bell=container.deliveries_bell(),
+        jobs_bell=container.jobs_bell(),
         clock=container.clock(),
     )

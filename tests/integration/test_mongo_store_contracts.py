@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ocp.adapters.cache import FOLLOWED, cached_stores
+from ocp.adapters.cache.webhooks import CachedWebhookRepository
 from ocp.adapters.mongo import ensure_indexes, mongo_stores
 from ocp.adapters.mongo.changes import MongoChangeFeed
 from ocp.adapters.mongo.events import (
@@ -203,3 +204,14 @@ async def test_the_worker_queries_use_indexes(event_stores, mongo_db):
         if order:
             cursor = cursor.sort(order)
         assert "COLLSCAN" not in winning_plan(await cursor.explain()), (collection, where)
+
+
+class TestCachedWebhooks(WebhookRepositoryContract):
+    @pytest.fixture
+    async def event_stores(self, event_stores, mongo_db):
+        feed = MongoChangeFeed(mongo_db, FOLLOWED)
+        await feed.start()
+        assert feed.live
+        event_stores.webhooks = CachedWebhookRepository(event_stores.webhooks, feed)
+        yield event_stores
+        await feed.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ocp.adapters.cache import LocalFeed, cached_stores
+from ocp.adapters.cache.webhooks import CachedWebhookRepository
 from ocp.adapters.memory import memory_stores
 from ocp.adapters.memory.events import (
     InMemoryDeliveryRepository,
@@ -21,6 +22,7 @@ from tests.contracts.events import (
     EventStores,
     JobRepositoryContract,
     WebhookRepositoryContract,
+    an_endpoint,
 )
 from tests.contracts.files import FileRepositoryContract, UploadSessionRepositoryContract
 from tests.contracts.identity import (
@@ -149,3 +151,37 @@ class TestDeliveries(DeliveryRepositoryContract):
 
 class TestJobs(JobRepositoryContract):
     pass
+
+
+class TestCachedWebhooks(WebhookRepositoryContract):
+    @pytest.fixture
+    def event_stores(self):
+        feed = LocalFeed()
+        return EventStores(
+            events=InMemoryEventLog(),
+            webhooks=CachedWebhookRepository(InMemoryWebhookRepository(), feed),
+            deliveries=InMemoryDeliveryRepository(),
+            jobs=InMemoryJobRepository(),
+        )
+
+
+async def test_cached_subscriptions_are_read_once_and_forgotten_on_any_change():
+    class Counting(InMemoryWebhookRepository):
+        reads = 0
+
+        async def subscribed(self, event_type):
+            Counting.reads += 1
+            return await super().subscribed(event_type)
+
+    feed = LocalFeed()
+    await feed.start()
+    store = Counting()
+    cached = CachedWebhookRepository(store, feed)
+    await cached.add(an_endpoint(["user.created"]))
+    assert len(await cached.subscribed("user.created")) == 1
+    assert len(await cached.subscribed("user.created")) == 1
+    assert Counting.reads == 1
+    await store.add(an_endpoint(["user.created"]))  # written by another process...
+    feed.changed("webhooks", "elsewhere")  # ...and announced by the feed
+    assert len(await cached.subscribed("user.created")) == 2
+    assert Counting.reads == 2

@@ -18,7 +18,7 @@ from ocp.adapters.cache.identity import CachedRefreshTokenStore, CachedUserRepos
 from ocp.application.ports.stores import Stores
 
 # The collections whose changes the caches follow.
-FOLLOWED = ["users", "sessions", "courses", "lessons"]
+FOLLOWED = ["users", "sessions", "courses", "lessons", "webhooks"]
 
 
 @dataclass(frozen=True, slots=True)

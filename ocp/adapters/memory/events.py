@@ -25,10 +25,15 @@ class InMemoryEventLog:
         for subject, event in entries:
             self._by_id[event.id] = [event, subject, "prepared", False, now]
 
-    async def commit(self, events: list[Event]) -> None:
+    async def commit(self, events: list[Event], *, fanned: bool = False) -> None:
         for event in events:
             row = self._by_id.setdefault(event.id, [event, None, "ready", False, None])
             row[2] = "ready"
+            row[3] = row[3] or fanned
+
+    async def is_prepared(self, event_id: str) -> bool:
+        row = self._by_id.get(event_id)
+        return row is not None and row[2] == "prepared"
 
     async def discard(self, event_ids: list[str]) -> None:
         for event_id in event_ids:

@@ -85,23 +85,25 @@ class MongoEventLog:
         else:
             await self._events.insert_many(docs, ordered=False)
 
-    async def commit(self, events: list[Event]) -> None:
+    async def commit(self, events: list[Event], *, fanned: bool = False) -> None:
         # Upsert: also when a sweep has dropped it meanwhile (a request slower than the
         # sweeper's patience), the process that made the change knows best.
+        ready: Doc = {"status": "ready", "fanned": True} if fanned else {"status": "ready"}
+
+        def update(e: Event) -> Doc:
+            inserted = _event_fields(e) if fanned else {**_event_fields(e), "fanned": False}
+            return {"$set": ready, "$setOnInsert": inserted}
+
+        if len(events) == 1:  # one round trip either way; the plain command is cheaper
+            await self._events.update_one({"_id": events[0].id}, update(events[0]), upsert=True)
+            return
         await self._events.bulk_write(
-            [
-                UpdateOne(
-                    {"_id": e.id},
-                    {
-                        "$set": {"status": "ready"},
-                        "$setOnInsert": {**_event_fields(e), "fanned": False},
-                    },
-                    upsert=True,
-                )
-                for e in events
-            ],
-            ordered=False,
+            [UpdateOne({"_id": e.id}, update(e), upsert=True) for e in events], ordered=False
         )
+
+    async def is_prepared(self, event_id: str) -> bool:
+        found = await self._events.find_one({"_id": event_id, "status": "prepared"}, {"_id": 1})
+        return found is not None
 
     async def discard(self, event_ids: list[str]) -> None:
         await self._events.delete_many({"_id": {"$in": event_ids}, "status": "prepared"})

@@ -33,6 +33,8 @@ log = logging.getLogger("ocp.events")
 SETTLE_AFTER = timedelta(seconds=30)
 # A worker holds a claimed delivery this long: longer than one attempt (10 s) can take.
 DELIVERY_LEASE = timedelta(seconds=60)
+# A delivery made for an event whose change is still being written waits this long.
+PREPARED_RETRY = timedelta(seconds=1)
 BATCH = 100
 
 
@@ -49,6 +51,17 @@ def event_body(event: Event) -> bytes:
 
 def iso(when: datetime) -> str:
     return when.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class FanOut:
+    """What one fan-out run did: events taken, deliveries made. True when it took any."""
+
+    events: int
+    deliveries: int
+
+    def __bool__(self) -> bool:
+        return self.events > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +84,10 @@ class Dispatcher:
         sender: WebhookSender,
         clock: Clock,
         owner: str,
+        subscribers: Subscribers,
         lease_s: float = DELIVERY_LEASE.total_seconds(),
     ) -> None:
+        self._subscribers = subscribers
         self._lease = timedelta(seconds=lease_s)
         self._events = events
         self._probe = probe
@@ -102,48 +117,39 @@ class Dispatcher:
             settled += 1
         return settled
 
-    async def fan_out(self) -> int:
-        """One delivery per endpoint that wants each ready event; safe to run again (delivery
-        ids are derived from event and endpoint)."""
+    async def fan_out(self) -> FanOut:
+        """Deliveries for ready events whose process did not make them (a sweep committed
+        them, or it died in between); safe to run again."""
         events = await self._events.next_unfanned(BATCH)
         if not events:
-            return 0
-        subscribers: dict[str, list[WebhookEndpoint]] = {}
-        batch: list[Delivery] = []
-        for event in events:
-            if event.endpoint_id is not None:
-                endpoint = await self._webhooks.get(event.endpoint_id)
-                endpoints = [endpoint] if endpoint is not None else []
-            else:
-                if event.type not in subscribers:
-                    subscribers[event.type] = await self._webhooks.subscribed(event.type)
-                endpoints = subscribers[event.type]
-            batch.extend(
-                Delivery(
-                    id=delivery_id(event.id, endpoint.id),
-                    endpoint_id=endpoint.id,
-                    event_id=event.id,
-                    event_type=event.type,
-                    created_at=event.timestamp,
-                    next_attempt_at=event.timestamp,
-                )
-                for endpoint in endpoints
-                if endpoint.wants(event)
-            )
-        if batch:
-            await self._deliveries.add_many(batch)
+            return FanOut(0, 0)
+        made = await self._subscribers.deliver(events)
         await self._events.mark_fanned([e.id for e in events])
-        return len(events)
+        return FanOut(len(events), made)
 
     async def deliver_next(self) -> Attempt | None:
         """Claim the earliest due delivery and make one attempt; None when none is due."""
+        delivery = await self.claim()
+        return None if delivery is None else await self.attempt(delivery)
+
+    async def claim(self) -> Delivery | None:
+        """Lease the earliest due delivery for this worker; None when none is due."""
         now = self._clock.now()
-        delivery = await self._deliveries.claim(now, self._owner, now + self._lease)
-        if delivery is None:
-            return None
+        return await self._deliveries.claim(now, self._owner, now + self._lease)
+
+    async def attempt(self, delivery: Delivery) -> Attempt:
+        """One attempt at a delivery this worker holds, then its lease ends."""
+        now = self._clock.now()
         endpoint = await self._webhooks.get(delivery.endpoint_id)
         event = await self._events.get(delivery.event_id)
-        if endpoint is None or event is None:
+        if event is None and await self._events.is_prepared(delivery.event_id):
+            # Its change is being written right now: try again in a moment, no attempt used.
+            delivery.next_attempt_at = now + PREPARED_RETRY
+            await self._deliveries.release(delivery, self._owner)
+            return Attempt(delivery.event_type, "waiting", 0.0)
+        if event is None:
+            delivery.abandon(now, "the event was withdrawn: its change did not happen")
+        elif endpoint is None:
             delivery.abandon(now, "the endpoint was deleted")
         elif not endpoint.active and event.endpoint_id is None:
             delivery.abandon(now, f"the endpoint is disabled: {endpoint.disabled_reason}")
@@ -190,6 +196,43 @@ class Dispatcher:
             await retry_on_stale(attempt)
         except NotFound:
             return
+
+
+class Subscribers:
+    """Turns events into one delivery per endpoint that wants each; making them again for
+    the same events makes nothing twice (delivery ids are derived from event and endpoint)."""
+
+    def __init__(self, *, webhooks: WebhookRepository, deliveries: DeliveryRepository) -> None:
+        self._webhooks = webhooks
+        self._deliveries = deliveries
+
+    async def deliver(self, events: list[Event]) -> int:
+        """Make the deliveries of `events`: how many."""
+        subscribers: dict[str, list[WebhookEndpoint]] = {}
+        batch: list[Delivery] = []
+        for event in events:
+            if event.endpoint_id is not None:
+                endpoint = await self._webhooks.get(event.endpoint_id)
+                endpoints = [endpoint] if endpoint is not None else []
+            else:
+                if event.type not in subscribers:
+                    subscribers[event.type] = await self._webhooks.subscribed(event.type)
+                endpoints = subscribers[event.type]
+            batch.extend(
+                Delivery(
+                    id=delivery_id(event.id, endpoint.id),
+                    endpoint_id=endpoint.id,
+                    event_id=event.id,
+                    event_type=event.type,
+                    created_at=event.timestamp,
+                    next_attempt_at=event.timestamp,
+                )
+                for endpoint in endpoints
+                if endpoint.wants(event)
+            )
+        if batch:
+            await self._deliveries.add_many(batch)
+        return len(batch)
 
 
 def delivery_id(event_id: str, endpoint_id: str) -> str:

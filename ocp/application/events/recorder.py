@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from ocp.application.events.dispatch import Subscribers
 from ocp.application.ports.common import Clock, DependencyUnavailable, IdGenerator
 from ocp.application.ports.events import EventLog, EventPresenter, Subject
 from ocp.domain.errors import DomainError
@@ -51,9 +52,11 @@ class EventRecorder:
         presenter: EventPresenter,
         clock: Clock,
         ids: IdGenerator,
-        doorbell: Doorbell,
+        subscribers: Subscribers,
+        deliveries_bell: Doorbell,
     ) -> None:
-        self._doorbell = doorbell
+        self._subscribers = subscribers
+        self._deliveries_bell = deliveries_bell
         self._settling: set[asyncio.Task[None]] = set()
         self._log = log_
         self._presenter = presenter
@@ -111,19 +114,24 @@ class EventRecorder:
             await asyncio.gather(*list(self._settling), return_exceptions=True)
 
     async def _settle(self, kept: list[Event], dropped: list[str]) -> None:
+        """Discard what did not happen; for what did, make the deliveries, then commit the
+        events as fanned out (a worker that meets a delivery of a still-prepared event waits
+        for it), so the worker has nothing left to do for them but send."""
+        made = 0
         try:
             if dropped:
                 await self._log.discard(dropped)
             if kept:
-                await self._log.commit(kept)
+                made = await self._subscribers.deliver(kept)
+                await self._log.commit(kept, fanned=True)
         except DependencyUnavailable:
             log.warning("events left prepared; the sweeper settles them")
             return
         except Exception:
             log.exception("events left prepared; the sweeper settles them")
             return
-        if kept:
-            self._doorbell.ring()
+        if made:
+            self._deliveries_bell.ring()
 
 
 class Recording:

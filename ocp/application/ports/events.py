@@ -30,8 +30,13 @@ class EventLog(Protocol):
         """Write each event prepared, with the subject that tells whether its change happened."""
         ...
 
-    async def commit(self, events: list[Event]) -> None:
-        """Mark them ready to send; idempotent, and also after a sweep dropped them."""
+    async def commit(self, events: list[Event], *, fanned: bool = False) -> None:
+        """Mark them ready to send (`fanned`: their deliveries are made already); idempotent,
+        and also after a sweep dropped them."""
+        ...
+
+    async def is_prepared(self, event_id: str) -> bool:
+        """Whether the event is written but not yet committed (its change under way)."""
         ...
 
     async def discard(self, event_ids: list[str]) -> None:
