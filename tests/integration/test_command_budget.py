@@ -601,6 +601,7 @@ async def test_a_reset_request_does_the_same_work_for_a_known_and_an_unknown_add
     printed (`pytest -s`) for the closing note; timings are never asserted."""
     w, commands = world
     known = w.student.email
+    await w.container.event_recorder().settled()  # the set-up's own events, committed
     seen: dict[str, list[list[tuple[str, str]]]] = {"known": [], "unknown": []}
     took: dict[str, list[float]] = {"known": [], "unknown": []}
     for n in range(50):

@@ -152,7 +152,9 @@ class Dispatcher:
         elif endpoint is None:
             delivery.abandon(now, "the endpoint was deleted")
         elif not endpoint.active and event.endpoint_id is None:
-            delivery.abandon(now, f"the endpoint is disabled: {endpoint.disabled_reason}")
+            delivery.abandon(
+                now, f"the endpoint is disabled: {endpoint.disabled_reason or 'by an admin'}"
+            )
         else:
             outcome = await self._send(endpoint, event, now)
             delivery.record_attempt(

@@ -19,6 +19,7 @@ from ocp.entrypoints.http.schemas.common import PageOut
 from ocp.entrypoints.http.schemas.events import (
     DeliveryOut,
     EventOut,
+    EventType,
     JobOut,
     SecretOut,
     WebhookCreatedOut,
@@ -169,9 +170,9 @@ async def list_events(
     service: Webhooks,
     page: PagingParams,
     response: Response,
-    type_: Annotated[str | None, Query(alias="type", max_length=40)] = None,
+    type_: Annotated[EventType | None, Query(alias="type")] = None,
 ) -> PageOut[EventOut]:
-    found = await service.list_events(user, type_, page.limit, page.cursor)
+    found = await service.list_events(user, type_.value if type_ else None, page.limit, page.cursor)
     link_next(request, response, found.next_cursor)
     return PageOut[EventOut](
         items=[EventOut.from_domain(e) for e in found.items], next_cursor=found.next_cursor

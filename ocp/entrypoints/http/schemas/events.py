@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -21,6 +22,8 @@ from ocp.domain.webhooks import (
 from ocp.entrypoints.http.schemas.common import PLAIN_TEXT, Input
 
 _EVENTS_DOC = "event types: " + ", ".join(EVENT_TYPES)
+# The event types as the document states them (a query or body naming another is a 422).
+EventType = StrEnum("EventType", {t.replace(".", "_"): t for t in EVENT_TYPES})  # type: ignore[misc]
 
 
 class WebhookIn(Input):
