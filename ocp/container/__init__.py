@@ -37,6 +37,7 @@ from ocp.adapters.memory.events import (
 )
 from ocp.adapters.memory.files import InMemoryFileStore
 from ocp.adapters.memory.health import AlwaysReady
+from ocp.adapters.memory.idempotency import InMemoryIdempotencyStore
 from ocp.adapters.memory.identity import InMemoryMailer
 from ocp.adapters.mongo import mongo_stores
 from ocp.adapters.mongo.changes import MongoChangeFeed
@@ -48,6 +49,7 @@ from ocp.adapters.mongo.events import (
     MongoWebhookRepository,
 )
 from ocp.adapters.mongo.health import MongoPing
+from ocp.adapters.mongo.idempotency import MongoIdempotencyStore
 from ocp.adapters.observability.timing import Timed, instrumented
 from ocp.adapters.security.passwords import BcryptPasswordHasher
 from ocp.adapters.security.tokens import JwtTokenIssuer
@@ -204,6 +206,11 @@ class Container(containers.DeclarativeContainer):
         database_kind,
         memory=providers.Singleton(InMemoryDeliveryRepository),
         mongo=providers.Singleton(MongoDeliveryRepository, mongo_database),
+    )
+    idempotency_store = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryIdempotencyStore),
+        mongo=providers.Singleton(MongoIdempotencyStore, mongo_database),
     )
     jobs = providers.Selector(
         database_kind,

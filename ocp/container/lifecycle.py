@@ -49,6 +49,7 @@ async def _prepare(container: Container, settings: Settings) -> None:
             container.webhooks,
             container.deliveries,
             container.jobs,
+            container.idempotency_store,
         ):
             await queue().ensure_indexes()
         container.stores().courses.keep_fences()  # bounds every catalog page's cost

@@ -18,6 +18,7 @@ from ocp.adapters.mongo.events import (
     MongoJobRepository,
     MongoWebhookRepository,
 )
+from ocp.adapters.mongo.idempotency import MongoIdempotencyStore
 from tests.contracts import THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S
 from tests.contracts.courses import CourseRepositoryContract, LessonRepositoryContract
 from tests.contracts.events import (
@@ -28,6 +29,7 @@ from tests.contracts.events import (
     WebhookRepositoryContract,
 )
 from tests.contracts.files import FileRepositoryContract, UploadSessionRepositoryContract
+from tests.contracts.idempotency import IdempotencyStoreContract
 from tests.contracts.identity import (
     LoginThrottleContract,
     OneTimeTokenStoreContract,
@@ -215,3 +217,11 @@ class TestCachedWebhooks(WebhookRepositoryContract):
         event_stores.webhooks = CachedWebhookRepository(event_stores.webhooks, feed)
         yield event_stores
         await feed.stop()
+
+
+class TestIdempotency(IdempotencyStoreContract):
+    @pytest.fixture
+    async def idempotency(self, mongo_db):
+        store = MongoIdempotencyStore(mongo_db, running_lease_s=60)
+        await store.ensure_indexes()
+        return store

@@ -14,6 +14,7 @@ from ocp.adapters.memory.events import (
     InMemoryJobRepository,
     InMemoryWebhookRepository,
 )
+from ocp.adapters.memory.idempotency import InMemoryIdempotencyStore
 from tests.contracts import THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S
 from tests.contracts.courses import CourseRepositoryContract, LessonRepositoryContract
 from tests.contracts.events import (
@@ -25,6 +26,7 @@ from tests.contracts.events import (
     an_endpoint,
 )
 from tests.contracts.files import FileRepositoryContract, UploadSessionRepositoryContract
+from tests.contracts.idempotency import IdempotencyStoreContract
 from tests.contracts.identity import (
     LoginThrottleContract,
     OneTimeTokenStoreContract,
@@ -185,3 +187,9 @@ async def test_cached_subscriptions_are_read_once_and_forgotten_on_any_change():
     feed.changed("webhooks", "elsewhere")  # ...and announced by the feed
     assert len(await cached.subscribed("user.created")) == 2
     assert Counting.reads == 2
+
+
+class TestIdempotency(IdempotencyStoreContract):
+    @pytest.fixture
+    def idempotency(self):
+        return InMemoryIdempotencyStore(running_lease_s=60)

@@ -13,7 +13,8 @@ from fastapi.openapi.utils import get_openapi
 from ocp import container as composition
 from ocp.container import Container
 from ocp.entrypoints.background import worker_of
-from ocp.entrypoints.http import observability, problems
+from ocp.entrypoints.http import idempotency, observability, problems
+from ocp.entrypoints.http.idempotency import IdempotencyKeys
 from ocp.entrypoints.http.middleware import CorsForAllowedOrigins, RequestContext
 from ocp.entrypoints.http.routers import (
     assignments,
@@ -85,13 +86,36 @@ def create_app(container: Container | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
 
+    # Innermost: a replayed answer still gets CORS, metrics, the access line and a request id.
+    app.add_middleware(
+        IdempotencyKeys,
+        store=container.idempotency_store,
+        tokens=container.token_issuer,
+        clock=container.clock,
+        max_body_bytes=settings.max_upload_bytes,
+        idle_timeout_s=settings.body_idle_timeout_s,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CorsForAllowedOrigins,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "Range"],
-            expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Retry-After"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Range",
+                "Idempotency-Key",
+            ],
+            expose_headers=[
+                "ETag",
+                "Link",
+                "Location",
+                "X-Request-ID",
+                "Retry-After",
+                "Idempotent-Replayed",
+            ],
         )
     # Outside CORS, so its answers are counted too; inside RequestContext,
     # which names the request first.
@@ -116,6 +140,7 @@ def create_app(container: Container | None = None) -> FastAPI:
                 Problem.model_json_schema()
             )
             problems.document_errors(schema)
+            idempotency.document(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
