@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 JWT_SECRET_MIN_BYTES = 32
 
 
+RATE = r"^[1-9][0-9]{0,8}/(second|minute|hour|day)$"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OCP_", env_file=".env", extra="ignore", validate_default=True
@@ -110,6 +113,23 @@ class Settings(BaseSettings):
         default_factory=list, description="comma-separated allowed browser origins"
     )
     demo_seed: bool = Field(False, description="fill an empty database with a demo catalog")
+
+    # rate limits (docs/retries.md), written N/second|minute|hour|day, shared by every process
+    rate_limit_register: str = Field(
+        "20/hour", pattern=RATE, description="/auth/register per client address"
+    )
+    rate_limit_login: str = Field(
+        "60/minute", pattern=RATE, description="/auth/token per client address"
+    )
+    rate_limit_mail: str = Field(
+        "5/hour",
+        pattern=RATE,
+        description="password-reset and verification requests per email; 4 times that per "
+        "client address",
+    )
+    rate_limit_writes: str = Field(
+        "600/minute", pattern=RATE, description="POSTs and uploads per user"
+    )
 
     # events, webhooks and jobs (docs/events.md)
     webhooks_allow_http: bool = Field(False, description="allow http:// webhook endpoints")

@@ -55,6 +55,11 @@ def test_settings(data_dir: Path, **overrides: Any) -> Settings:
         "metrics_max_age_s": 0,  # tests read their own requests back at once
         # The worker's work is done by `work_off` when a test says so, not in the background.
         "worker_in_process": False,
+        # Suites register many accounts from one address; the limits' own tests set theirs.
+        "rate_limit_register": "1000000/hour",
+        "rate_limit_login": "1000000/minute",
+        "rate_limit_mail": "1000000/hour",
+        "rate_limit_writes": "1000000/minute",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

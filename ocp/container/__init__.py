@@ -39,6 +39,7 @@ from ocp.adapters.memory.files import InMemoryFileStore
 from ocp.adapters.memory.health import AlwaysReady
 from ocp.adapters.memory.idempotency import InMemoryIdempotencyStore
 from ocp.adapters.memory.identity import InMemoryMailer
+from ocp.adapters.memory.limits import InMemoryRateCounter
 from ocp.adapters.mongo import mongo_stores
 from ocp.adapters.mongo.changes import MongoChangeFeed
 from ocp.adapters.mongo.events import (
@@ -50,6 +51,7 @@ from ocp.adapters.mongo.events import (
 )
 from ocp.adapters.mongo.health import MongoPing
 from ocp.adapters.mongo.idempotency import MongoIdempotencyStore
+from ocp.adapters.mongo.limits import MongoRateCounter
 from ocp.adapters.observability.timing import Timed, instrumented
 from ocp.adapters.security.passwords import BcryptPasswordHasher
 from ocp.adapters.security.tokens import JwtTokenIssuer
@@ -86,6 +88,7 @@ from ocp.application.learning import (
     ReviewService,
 )
 from ocp.application.learning.enrollment import BULK_ENROLLMENT_JOB, BulkEnrollmentJob
+from ocp.application.limits import Limiter
 from ocp.application.ports.files import FileStore
 from ocp.application.ports.stores import Stores
 from ocp.container.embedded import EmbeddedDatabaseSlot
@@ -207,6 +210,11 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(InMemoryDeliveryRepository),
         mongo=providers.Singleton(MongoDeliveryRepository, mongo_database),
     )
+    rate_counter = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryRateCounter),
+        mongo=providers.Singleton(MongoRateCounter, mongo_database),
+    )
     idempotency_store = providers.Selector(
         database_kind,
         memory=providers.Singleton(InMemoryIdempotencyStore),
@@ -273,6 +281,7 @@ class Container(containers.DeclarativeContainer):
         allow_private=settings.provided.webhooks_allow_private,
         timeout_s=settings.provided.webhook_timeout_s,
     )
+    limiter = providers.Singleton(Limiter, rate_counter, clock)
     deliveries_bell = providers.Singleton(Doorbell)  # deliveries made here: the worker sends
     jobs_bell = providers.Singleton(Doorbell)  # jobs queued here: the worker runs them
     event_presenter = providers.Singleton(SchemaPresenter)

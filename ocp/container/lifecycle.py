@@ -50,6 +50,7 @@ async def _prepare(container: Container, settings: Settings) -> None:
             container.deliveries,
             container.jobs,
             container.idempotency_store,
+            container.rate_counter,
         ):
             await queue().ensure_indexes()
         container.stores().courses.keep_fences()  # bounds every catalog page's cost

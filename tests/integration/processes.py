@@ -63,6 +63,11 @@ def serving(data_dir: Path, *, log_to: Path | None = None, **env: str) -> Iterat
         "OCP_PORT": str(port),
         "OCP_BCRYPT_ROUNDS": "4",
         "OCP_MAIL": "outbox",
+        # Suites and benchmarks register many accounts from one address.
+        "OCP_RATE_LIMIT_REGISTER": "1000000/hour",
+        "OCP_RATE_LIMIT_LOGIN": "1000000/minute",
+        "OCP_RATE_LIMIT_MAIL": "1000000/hour",
+        "OCP_RATE_LIMIT_WRITES": "1000000/minute",
         **env,
     }
     with open(log_to, "ab") if log_to is not None else nullcontext() as log:

@@ -13,8 +13,9 @@ from fastapi.openapi.utils import get_openapi
 from ocp import container as composition
 from ocp.container import Container
 from ocp.entrypoints.background import worker_of
-from ocp.entrypoints.http import idempotency, observability, problems
+from ocp.entrypoints.http import idempotency, limits, observability, problems
 from ocp.entrypoints.http.idempotency import IdempotencyKeys
+from ocp.entrypoints.http.limits import RateLimited, RateLimits, Rates, rate_limited
 from ocp.entrypoints.http.middleware import CorsForAllowedOrigins, RequestContext
 from ocp.entrypoints.http.routers import (
     assignments,
@@ -95,6 +96,21 @@ def create_app(container: Container | None = None) -> FastAPI:
         max_body_bytes=settings.max_upload_bytes,
         idle_timeout_s=settings.body_idle_timeout_s,
     )
+    # Outside the keys: a limit is checked before anything else is done for a request.
+    app.state.rates = Rates.of(
+        settings.rate_limit_register,
+        settings.rate_limit_login,
+        settings.rate_limit_mail,
+        settings.rate_limit_writes,
+    )
+    app.add_middleware(
+        RateLimits,
+        limiter=container.limiter,
+        tokens=container.token_issuer,
+        clock=container.clock,
+        rates=app.state.rates,
+    )
+    app.add_exception_handler(RateLimited, rate_limited)
     if settings.cors_origins:
         app.add_middleware(
             CorsForAllowedOrigins,
@@ -141,6 +157,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             )
             problems.document_errors(schema)
             idempotency.document(schema)
+            limits.document(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from ocp.application.identity import TokenPair
@@ -16,6 +16,7 @@ from ocp.entrypoints.http.deps import (
     Sessions,
     etag,
 )
+from ocp.entrypoints.http.limits import limit_email
 from ocp.entrypoints.http.problems import responses
 from ocp.entrypoints.http.routing import GuardedRoute
 from ocp.entrypoints.http.schemas.users import (
@@ -94,9 +95,12 @@ async def logout(body: RefreshIn, session: CurrentSession, sessions: Sessions) -
     response_class=Response,  # 202 with no body: the OpenAPI promises no JSON
     responses=responses(422),
 )
-async def request_password_reset(body: EmailIn, passwords: Passwords) -> Response:
+async def request_password_reset(
+    body: EmailIn, passwords: Passwords, request: Request, response: Response
+) -> Response:
+    await limit_email(request, response, body.email)
     await passwords.request_password_reset(body.email)
-    return Response(status_code=status.HTTP_202_ACCEPTED)
+    return Response(status_code=status.HTTP_202_ACCEPTED, headers=dict(response.headers))
 
 
 @router.post(
@@ -117,9 +121,12 @@ async def confirm_password_reset(body: PasswordResetConfirmIn, passwords: Passwo
     response_class=Response,  # 202 with no body: the OpenAPI promises no JSON
     responses=responses(401),
 )
-async def request_email_verification(user: CurrentUser, passwords: Passwords) -> Response:
+async def request_email_verification(
+    user: CurrentUser, passwords: Passwords, request: Request, response: Response
+) -> Response:
+    await limit_email(request, response, user.email.value)
     await passwords.request_email_verification(user)
-    return Response(status_code=status.HTTP_202_ACCEPTED)
+    return Response(status_code=status.HTTP_202_ACCEPTED, headers=dict(response.headers))
 
 
 @router.post(
