@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 from typing import Any
 
 from fastapi import FastAPI
@@ -17,6 +18,7 @@ from ocp.entrypoints.http import idempotency, limits, observability, problems
 from ocp.entrypoints.http.idempotency import IdempotencyKeys
 from ocp.entrypoints.http.limits import RateLimited, RateLimits, Rates, rate_limited
 from ocp.entrypoints.http.middleware import CorsForAllowedOrigins, RequestContext
+from ocp.entrypoints.http.operations import name_operations
 from ocp.entrypoints.http.routers import (
     assignments,
     auth,
@@ -69,7 +71,7 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     app = FastAPI(
         title="OCP — Online Course Portal API",
-        version="1.0.0",
+        version=metadata.version("ocp"),  # the package's: a client knows what it was built on
         description="REST/JSON API for course portals: identity, courses, learning, files.",
         lifespan=lifespan,
         swagger_ui_parameters={"persistAuthorization": True},
@@ -158,6 +160,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             problems.document_errors(schema)
             idempotency.document(schema)
             limits.document(schema)
+            name_operations(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -1,0 +1,35 @@
+"""What a generated client names its methods: every operation has a readable, unique,
+camelCase `operationId` from one table (`GET /courses` is `listCourses`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ocp.container import Container
+from ocp.entrypoints.http.app import create_app
+from ocp.entrypoints.http.operations import OPERATION_IDS
+from tests.builders import test_settings
+
+
+def test_every_operation_has_a_stable_readable_unique_id(tmp_path: Path):
+    schema = create_app(Container.for_settings(test_settings(tmp_path))).openapi()
+    seen: dict[str, str] = {}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            named = operation["operationId"]
+            assert OPERATION_IDS.get((method.upper(), path)) == named, (method, path)
+            assert re.fullmatch(r"[a-z][a-zA-Z]+", named), named
+            assert named not in seen, (named, seen.get(named))
+            seen[named] = f"{method} {path}"
+    assert seen["listCourses"] == "get /api/v1/courses"
+    assert seen["getCurrentUser"] == "get /api/v1/users/me"
+    # No entry of the table names an operation that no longer exists.
+    assert len(seen) == len(OPERATION_IDS)
+
+
+def test_the_document_says_which_version_of_the_package_serves_it(tmp_path: Path):
+    from importlib import metadata
+
+    schema = create_app(Container.for_settings(test_settings(tmp_path))).openapi()
+    assert schema["info"]["version"] == metadata.version("ocp")
