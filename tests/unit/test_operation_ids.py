@@ -33,3 +33,28 @@ def test_the_document_says_which_version_of_the_package_serves_it(tmp_path: Path
 
     schema = create_app(Container.for_settings(test_settings(tmp_path))).openapi()
     assert schema["info"]["version"] == metadata.version("ocp")
+
+
+async def test_the_public_reads_are_documented_as_optional_auth_and_serve_anonymous_callers(
+    client, container
+):
+    from ocp.entrypoints.http.operations import OPTIONAL_AUTH
+    from tests.builders import a_course, a_teacher
+
+    schema = (await client.get("/openapi.json")).json()
+    marked = {
+        op["operationId"]
+        for ops in schema["paths"].values()
+        for op in ops.values()
+        if op.get("security") == [{}, {"OAuth2PasswordBearer": []}]
+    }
+    assert marked == OPTIONAL_AUTH
+    teacher = await a_teacher(client, container)
+    course = await a_course(client, teacher, lessons=1)
+    for path in (
+        "/api/v1/courses",
+        f"/api/v1/courses/{course.id}",
+        f"/api/v1/courses/{course.id}/modules",
+        f"/api/v1/courses/{course.id}/reviews",
+    ):
+        assert (await client.get(path)).status_code == 200, path

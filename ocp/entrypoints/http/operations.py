@@ -91,8 +91,22 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
 }
 
 
+# Served to anonymous callers too (a token, when sent, must be valid and changes the answer):
+# documented as optional auth, so a generated client may call them without one.
+OPTIONAL_AUTH = {
+    "listCourses",
+    "getCourse",
+    "listModules",
+    "getLesson",
+    "listReviews",
+    "getFile",
+    "downloadFile",
+}
+
+
 def name_operations(schema: dict[str, Any]) -> None:
-    """Give every operation its id from the table (one missing there keeps FastAPI's)."""
+    """Give every operation its id from the table (one missing there keeps FastAPI's), and
+    mark the public reads' bearer token as optional (`security: [{}, {bearer}]`)."""
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             if not isinstance(operation, dict):
@@ -100,3 +114,5 @@ def name_operations(schema: dict[str, Any]) -> None:
             named = OPERATION_IDS.get((method.upper(), path))
             if named is not None:
                 operation["operationId"] = named
+            if named in OPTIONAL_AUTH:
+                operation["security"] = [{}, {"OAuth2PasswordBearer": []}]
