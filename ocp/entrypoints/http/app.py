@@ -18,7 +18,7 @@ from ocp.entrypoints.http import idempotency, limits, observability, problems
 from ocp.entrypoints.http.idempotency import IdempotencyKeys
 from ocp.entrypoints.http.limits import RateLimited, RateLimits, Rates, rate_limited
 from ocp.entrypoints.http.middleware import CorsForAllowedOrigins, RequestContext
-from ocp.entrypoints.http.operations import name_operations
+from ocp.entrypoints.http.operations import document_headers, name_operations
 from ocp.entrypoints.http.routers import (
     assignments,
     auth,
@@ -161,6 +161,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             idempotency.document(schema)
             limits.document(schema)
             name_operations(schema)
+            document_headers(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

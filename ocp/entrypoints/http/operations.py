@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ocp.entrypoints.http.problems import responses
+
 OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): "getHealth",
     ("GET", "/readyz"): "getReadiness",
@@ -116,3 +118,43 @@ def name_operations(schema: dict[str, Any]) -> None:
                 operation["operationId"] = named
             if named in OPTIONAL_AUTH:
                 operation["security"] = [{}, {"OAuth2PasswordBearer": []}]
+
+
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}}
+
+
+def _header_parameter(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": False, **_header(description)}
+
+
+def document_headers(schema: dict[str, Any]) -> None:
+    """The headers the contract names, declared where they apply: `If-Match` on every PATCH
+    (with its 412), `If-None-Match` on the public reads, and in answers `X-Request-ID` (all),
+    `ETag` (a resource read or written), `Link` (a page with a next one), `Location` (201)."""
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict):
+                continue
+            parameters = operation.setdefault("parameters", [])
+            names = {p.get("name", "").lower() for p in parameters if isinstance(p, dict)}
+            answers = operation.setdefault("responses", {})
+            if method == "patch" and "if-match" not in names:
+                parameters.append(_header_parameter("If-Match", "the ETag read: 412 if stale"))
+                answers.setdefault("412", responses(412)[412])
+            if operation.get("operationId") in OPTIONAL_AUTH and "if-none-match" not in names:
+                parameters.append(_header_parameter("If-None-Match", "an ETag held: 304 if same"))
+            paged = "cursor" in names
+            for code, response in answers.items():
+                headers = response.setdefault("headers", {})
+                headers.setdefault("X-Request-ID", _header("echoed, or made for this request"))
+                if str(code) == "201":
+                    headers.setdefault("Location", _header("the new resource"))
+                if str(code) not in ("200", "201") or method == "delete":
+                    continue
+                if paged:
+                    headers.setdefault("Link", _header('`<...>; rel="next"` when there is more'))
+                else:
+                    headers.setdefault("ETag", _header("the version read or written"))
+            if not parameters:
+                del operation["parameters"]
