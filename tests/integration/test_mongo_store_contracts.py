@@ -19,6 +19,7 @@ from ocp.adapters.mongo.events import (
     MongoWebhookRepository,
 )
 from ocp.adapters.mongo.idempotency import MongoIdempotencyStore
+from ocp.adapters.mongo.limits import MongoRateCounter
 from tests.contracts import THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S
 from tests.contracts.courses import CourseRepositoryContract, LessonRepositoryContract
 from tests.contracts.events import (
@@ -43,6 +44,7 @@ from tests.contracts.learning import (
     ReviewRepositoryContract,
     SubmissionRepositoryContract,
 )
+from tests.contracts.limits import RateCounterContract
 
 
 @pytest.fixture
@@ -225,3 +227,11 @@ class TestIdempotency(IdempotencyStoreContract):
         store = MongoIdempotencyStore(mongo_db, running_lease_s=60)
         await store.ensure_indexes()
         return store
+
+
+class TestRateCounter(RateCounterContract):
+    @pytest.fixture
+    async def rate_counter(self, mongo_db):
+        counter = MongoRateCounter(mongo_db)
+        await counter.ensure_indexes()
+        return counter

@@ -15,6 +15,7 @@ from ocp.adapters.memory.events import (
     InMemoryWebhookRepository,
 )
 from ocp.adapters.memory.idempotency import InMemoryIdempotencyStore
+from ocp.adapters.memory.limits import InMemoryRateCounter
 from tests.contracts import THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S
 from tests.contracts.courses import CourseRepositoryContract, LessonRepositoryContract
 from tests.contracts.events import (
@@ -40,6 +41,7 @@ from tests.contracts.learning import (
     ReviewRepositoryContract,
     SubmissionRepositoryContract,
 )
+from tests.contracts.limits import RateCounterContract
 
 
 @pytest.fixture
@@ -193,3 +195,9 @@ class TestIdempotency(IdempotencyStoreContract):
     @pytest.fixture
     def idempotency(self):
         return InMemoryIdempotencyStore(running_lease_s=60)
+
+
+class TestRateCounter(RateCounterContract):
+    @pytest.fixture
+    def rate_counter(self):
+        return InMemoryRateCounter()

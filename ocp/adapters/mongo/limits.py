@@ -12,6 +12,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from ocp.adapters.mongo.errors import translate_errors
 
@@ -27,10 +28,19 @@ class MongoRateCounter:
     async def hit(self, key: str, window_s: int, now: datetime) -> tuple[int, datetime]:
         window = int(now.timestamp()) // window_s
         ends = datetime.fromtimestamp((window + 1) * window_s, tz=UTC)
-        doc = await self._windows.find_one_and_update(
-            {"_id": f"{key}:{window_s}:{window}"},
-            {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": ends}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        return int(doc["count"]), ends
+        slot = {"_id": f"{key}:{window_s}:{window}"}
+        for _ in range(3):
+            try:
+                doc = await self._windows.find_one_and_update(
+                    slot,
+                    {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": ends}},
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
+            except DuplicateKeyError:  # two first hits of a window upserted at once: again
+                continue
+            if doc is not None:
+                return int(doc["count"]), ends
+        # Some engines answer a racing upsert with nothing: the count is there, read it.
+        doc = await self._windows.find_one(slot)
+        return (int(doc["count"]) if doc else 1), ends

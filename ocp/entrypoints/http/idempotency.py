@@ -24,14 +24,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ocp.application.ports.common import Clock, DependencyUnavailable
 from ocp.application.ports.idempotency import IdempotencyStore, KeyedResponse
 from ocp.application.ports.identity import TokenIssuer
-from ocp.domain.errors import AuthenticationFailed
-from ocp.entrypoints.http.problems import PROBLEM_JSON, TYPE_BASE, responses
+from ocp.entrypoints.http.edge import bearer_subject, header, send_problem
 
 log = logging.getLogger("ocp.idempotency")
 
@@ -70,12 +68,12 @@ class IdempotencyKeys:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        key = _header(scope, HEADER)
+        key = header(scope, HEADER)
         if key is None or not path.startswith("/api/v1/") or path.startswith(EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
             return
         if malformed(key):
-            await _problem(scope, send, 400, "Idempotency-Key must be 1 to 255 printable ASCII")
+            await send_problem(scope, send, 400, "Idempotency-Key must be 1 to 255 printable ASCII")
             return
         user_id = self._caller(scope)
         if user_id is None:  # no valid token: the route answers 401 (or serves anonymously)
@@ -84,14 +82,7 @@ class IdempotencyKeys:
         await self._keyed(scope, receive, send, f"{user_id}:{key.decode()}")
 
     def _caller(self, scope: Scope) -> str | None:
-        authorization = _header(scope, b"authorization") or b""
-        scheme, _, token = authorization.decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return None
-        try:
-            return self._tokens().read_access(token.strip(), self._clock().now()).user_id
-        except AuthenticationFailed:
-            return None
+        return bearer_subject(scope, self._tokens(), self._clock())
 
     async def _keyed(self, scope: Scope, receive: Receive, send: Send, key_scope: str) -> None:
         store, now = self._store(), self._clock().now()
@@ -101,7 +92,9 @@ class IdempotencyKeys:
         try:
             earlier = await store.begin(mine, now)
         except DependencyUnavailable:
-            await _problem(scope, send, 503, "the database is unavailable", retry_after="1")
+            await send_problem(
+                scope, send, 503, "the database is unavailable", headers=[(b"retry-after", b"1")]
+            )
             return
         if earlier is not None:
             await self._repeat(scope, receive, send, earlier, digest)
@@ -112,7 +105,7 @@ class IdempotencyKeys:
         self, scope: Scope, receive: Receive, send: Send, earlier: KeyedResponse, digest: Any
     ) -> None:
         if not earlier.done:
-            await _problem(scope, send, 409, "a request with this Idempotency-Key is running")
+            await send_problem(scope, send, 409, "a request with this Idempotency-Key is running")
             return
         read = 0
         while True:  # read the repeat's body to tell a retry from a different request
@@ -120,20 +113,22 @@ class IdempotencyKeys:
                 async with asyncio.timeout(self._idle_timeout_s):
                     message = await receive()
             except TimeoutError:
-                await _problem(scope, send, 408, "the request body stopped arriving")
+                await send_problem(scope, send, 408, "the request body stopped arriving")
                 return
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
             read += len(chunk)
             if read > self._max_body_bytes:
-                await _problem(scope, send, 413, "the request body is too large")
+                await send_problem(scope, send, 413, "the request body is too large")
                 return
             digest.update(chunk)
             if not message.get("more_body", False):
                 break
         if digest.hexdigest() != earlier.body_hash:
-            await _problem(scope, send, 422, "this Idempotency-Key was used with another request")
+            await send_problem(
+                scope, send, 422, "this Idempotency-Key was used with another request"
+            )
             return
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in earlier.headers]
         headers.append((b"idempotent-replayed", b"true"))
@@ -205,70 +200,3 @@ class IdempotencyKeys:
                 await store.forget(mine.scope)
         except DependencyUnavailable:
             log.warning("an idempotency record was left running; it expires with its lease")
-
-
-_TITLES = {
-    400: "Bad request",
-    408: "Request timeout",
-    409: "Conflict",
-    413: "Payload too large",
-    422: "Validation failed",
-    503: "Service unavailable",
-}
-
-
-def document(schema: dict[str, Any]) -> None:
-    """Declare the header on every POST it applies to, and the replay's answer header."""
-    parameter = {
-        "name": "Idempotency-Key",
-        "in": "header",
-        "required": False,
-        "description": "retry safely: the same key and body within 24 h replay the first "
-        "answer (`Idempotent-Replayed: true`); another body: 422; the first still running: 409",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
-    }
-    replayed = {
-        "description": "true when this is the first answer to this key, replayed",
-        "schema": {"type": "string", "enum": ["true"]},
-    }
-    for path, operations in schema.get("paths", {}).items():
-        post = operations.get("post")
-        if post is None or not path.startswith("/api/v1/") or path.startswith(EXEMPT_PREFIXES):
-            continue
-        post.setdefault("parameters", []).append(parameter)
-        answers = post.setdefault("responses", {})
-        for code, response in answers.items():
-            if str(code).startswith("2"):
-                response.setdefault("headers", {})["Idempotent-Replayed"] = replayed
-        # A malformed key (400), the first request still running (409), another body (422).
-        for code, response in responses(400, 409, 422).items():
-            answers.setdefault(str(code), response)
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return bytes(value)
-    return None
-
-
-async def _problem(
-    scope: Scope, send: Send, status: int, detail: str, retry_after: str | None = None
-) -> None:
-    body = orjson.dumps(
-        {
-            "type": f"{TYPE_BASE}{status}",
-            "title": _TITLES.get(status, "Error"),
-            "status": status,
-            "detail": detail,
-            "instance": scope["path"],
-        }
-    )
-    headers = [
-        (b"content-type", PROBLEM_JSON.encode()),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    if retry_after:
-        headers.append((b"retry-after", retry_after.encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

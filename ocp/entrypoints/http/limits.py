@@ -14,15 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from fastapi import Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ocp.application.limits import Limiter, Rate, Verdict
 from ocp.application.ports.common import Clock, DependencyUnavailable
 from ocp.application.ports.identity import TokenIssuer
-from ocp.domain.errors import AuthenticationFailed
-from ocp.entrypoints.http.problems import PROBLEM_JSON, TYPE_BASE, responses
+from ocp.entrypoints.http.edge import bearer_subject, send_problem
+from ocp.entrypoints.http.problems import problem, responses
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +87,7 @@ class RateLimits:
         await self.app(scope, receive, _with_headers(send, verdict))
 
     def _caller(self, scope: Scope) -> str | None:
-        for name, value in scope.get("headers", []):
-            if name.lower() == b"authorization":
-                scheme, _, token = bytes(value).decode("latin-1").partition(" ")
-                if scheme.lower() != "bearer" or not token:
-                    return None
-                try:
-                    return self._tokens().read_access(token.strip(), self._clock().now()).user_id
-                except AuthenticationFailed:
-                    return None
-        return None
+        return bearer_subject(scope, self._tokens(), self._clock())
 
 
 def document(schema: dict[str, Any]) -> None:
@@ -143,23 +133,15 @@ def _with_headers(send: Send, verdict: Verdict) -> Send:
 
 
 async def _refuse(scope: Scope, send: Send, verdict: Verdict) -> None:
-    body = orjson.dumps(
-        {
-            "type": f"{TYPE_BASE}too-many-requests",
-            "title": "Too many requests",
-            "status": 429,
-            "detail": f"at most {verdict.rate.count} requests per {verdict.rate.window_s} s; "
-            f"try again in {max(1, verdict.reset_s)} s",
-            "instance": scope["path"],
-        }
+    await send_problem(
+        scope,
+        send,
+        429,
+        f"at most {verdict.rate.count} requests per {verdict.rate.window_s} s; "
+        f"try again in {max(1, verdict.reset_s)} s",
+        slug="too-many-requests",
+        headers=verdict.headers(),
     )
-    headers = [
-        (b"content-type", PROBLEM_JSON.encode()),
-        (b"content-length", str(len(body)).encode()),
-        *verdict.headers(),
-    ]
-    await send({"type": "http.response.start", "status": 429, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 async def limit_email(request: Request, response: Response, email: str) -> None:
@@ -183,17 +165,11 @@ class RateLimited(Exception):
 async def rate_limited(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RateLimited)
     verdict = exc.verdict
-    body = {
-        "type": f"{TYPE_BASE}too-many-requests",
-        "title": "Too many requests",
-        "status": 429,
-        "detail": f"at most {verdict.rate.count} requests per {verdict.rate.window_s} s for "
-        f"this address; try again in {max(1, verdict.reset_s)} s",
-        "instance": request.url.path,
-    }
-    return Response(
-        orjson.dumps(body),
-        status_code=429,
-        media_type=PROBLEM_JSON,
+    return problem(
+        request,
+        429,
+        f"at most {verdict.rate.count} requests per {verdict.rate.window_s} s for this "
+        f"address; try again in {max(1, verdict.reset_s)} s",
+        slug="too-many-requests",
         headers={k.decode(): v.decode() for k, v in verdict.headers()},
     )
