@@ -30,6 +30,7 @@ from ocp.application.ports.common import Clock, DependencyUnavailable
 from ocp.application.ports.idempotency import IdempotencyStore, KeyedResponse
 from ocp.application.ports.identity import TokenIssuer
 from ocp.entrypoints.http.edge import bearer_subject, header, send_problem
+from ocp.entrypoints.http.problems import responses
 
 log = logging.getLogger("ocp.idempotency")
 
@@ -200,3 +201,31 @@ class IdempotencyKeys:
                 await store.forget(mine.scope)
         except DependencyUnavailable:
             log.warning("an idempotency record was left running; it expires with its lease")
+
+
+def document(schema: dict[str, Any]) -> None:
+    """Declare the header on every POST it applies to, and the replay's answer header."""
+    parameter = {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "retry safely: the same key and body within 24 h replay the first "
+        "answer (`Idempotent-Replayed: true`); another body: 422; the first still running: 409",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+    }
+    replayed = {
+        "description": "true when this is the first answer to this key, replayed",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+    for path, operations in schema.get("paths", {}).items():
+        post = operations.get("post")
+        if post is None or not path.startswith("/api/v1/") or path.startswith(EXEMPT_PREFIXES):
+            continue
+        post.setdefault("parameters", []).append(parameter)
+        answers = post.setdefault("responses", {})
+        for code, response in answers.items():
+            if str(code).startswith("2"):
+                response.setdefault("headers", {})["Idempotent-Replayed"] = replayed
+        # A malformed key (400), the first request still running (409), another body (422).
+        for code, response in responses(400, 409, 422).items():
+            answers.setdefault(str(code), response)
