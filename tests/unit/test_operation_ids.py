@@ -58,3 +58,20 @@ async def test_the_public_reads_are_documented_as_optional_auth_and_serve_anonym
         f"/api/v1/courses/{course.id}/reviews",
     ):
         assert (await client.get(path)).status_code == 200, path
+
+
+async def test_swagger_ui_comes_from_this_server_under_a_strict_csp(client):
+    import re
+
+    page = await client.get("/docs")
+    assert page.status_code == 200 and "swagger-ui" in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("style-src")[0]
+    assert not re.search(r"<script>(?!</script>)", page.text)  # no inline script
+    for src in re.findall(r'(?:src|href)="(/docs/assets/[^"]+)"', page.text):
+        asset = await client.get(src)
+        assert asset.status_code == 200 and len(asset.content) > 100, src
+        assert "//cdn" not in asset.text[:2000]
+    assert (await client.get("/docs/assets/../../etc/passwd")).status_code == 404
+    assert (await client.get("/docs/assets/index.html")).status_code == 404
+    assert (await client.get("/docs/oauth2-redirect")).status_code == 200

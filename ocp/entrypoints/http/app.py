@@ -23,6 +23,7 @@ from ocp.entrypoints.http.routers import (
     assignments,
     auth,
     courses,
+    docs,
     enrollments,
     files,
     lessons,
@@ -48,6 +49,7 @@ ROUTERS = [
     assignments.router,
     reviews.router,
     webhooks.router,
+    docs.router,
 ]
 
 
@@ -74,7 +76,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         version=metadata.version("ocp"),  # the package's: a client knows what it was built on
         description="REST/JSON API for course portals: identity, courses, learning, files.",
         lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": True},
+        docs_url=None,  # served by routers/docs.py from local assets
+        redoc_url=None,
         # OCP has its own metrics and access log (observability.py); FastAPI's OpenTelemetry
         # hooks asked for a provider on every request (a few microseconds each) for nothing.
         telemetry={"tracing": False, "metrics": False, "logs": False},
