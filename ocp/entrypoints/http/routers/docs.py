@@ -10,7 +10,9 @@ import swagger_ui_bundle
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-router = APIRouter(include_in_schema=False)
+from ocp.entrypoints.http.routing import GuardedRoute
+
+router = APIRouter(include_in_schema=False, route_class=GuardedRoute)
 
 VENDOR = Path(swagger_ui_bundle.swagger_ui_path)
 OURS = Path(__file__).resolve().parents[1] / "static"
