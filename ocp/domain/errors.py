@@ -63,5 +63,9 @@ class UnsupportedContent(DomainError):
     """The content is not of a type allowed here."""
 
 
+class ChecksumMismatch(DomainError):
+    """The bytes that arrived do not hash to the checksum the client sent with them."""
+
+
 class DuplicateSlug(Conflict):
     """A course slug is taken already; the caller picks another."""

@@ -3,6 +3,7 @@ same semantics as disk/S3 and MongoDB (the contract suites prove it), for tests.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 from collections.abc import AsyncIterable, AsyncIterator
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 
 from ocp.adapters.storage import byte_range, checked_key
 from ocp.application.ports.files import ObjectInfo, PresignedRequest, WrittenObject
-from ocp.domain.errors import Conflict, NotFound, PayloadTooLarge
+from ocp.domain.errors import ChecksumMismatch, Conflict, NotFound, PayloadTooLarge
 from ocp.domain.files import FilePurpose, StoredFile, UploadSession
 
 CHUNK = 65_536
@@ -19,6 +20,35 @@ CHUNK = 65_536
 class InMemoryFileStore:
     def __init__(self) -> None:
         self._objects: dict[str, tuple[bytes, datetime]] = {}
+        self._appending: dict[str, asyncio.Lock] = {}
+
+    async def append(
+        self,
+        key: str,
+        offset: int,
+        content: AsyncIterable[bytes],
+        max_size: int,
+        sha256: bytes | None = None,
+    ) -> int:
+        lock = self._appending.setdefault(checked_key(key), asyncio.Lock())
+        async with lock:
+            current = self._objects.get(key, (b"", datetime.now(UTC)))[0]
+            if len(current) != offset:
+                raise Conflict(f"the upload is at offset {len(current)}, not {offset}")
+            digest = hashlib.sha256()
+            data = bytearray(current)
+            try:
+                async for chunk in content:
+                    if len(data) + len(chunk) > max_size:
+                        raise PayloadTooLarge(f"the upload is {max_size} bytes long")
+                    data += chunk
+                    digest.update(chunk)
+            finally:  # what arrived before a failure or a disconnect is kept
+                if sha256 is None or digest.digest() == sha256 or len(data) == len(current):
+                    self._objects[key] = (bytes(data), datetime.now(UTC))
+            if sha256 is not None and digest.digest() != sha256:
+                raise ChecksumMismatch("the bytes do not match Upload-Checksum")
+            return len(data)
 
     async def write(self, key: str, content: AsyncIterable[bytes], max_bytes: int) -> WrittenObject:
         checked_key(key)

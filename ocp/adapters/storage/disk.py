@@ -8,6 +8,7 @@ thread, in batches of about a megabyte so the thread hops stay cheap.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import secrets
@@ -22,7 +23,7 @@ import anyio.to_thread
 from ocp.adapters.storage import batches, byte_range, checked_key
 from ocp.application.ports.common import DependencyUnavailable
 from ocp.application.ports.files import ObjectInfo, PresignedRequest, WrittenObject
-from ocp.domain.errors import NotFound
+from ocp.domain.errors import ChecksumMismatch, Conflict, NotFound, PayloadTooLarge
 
 FLUSH_BYTES = 4 << 20
 READ_BYTES = 1 << 20
@@ -96,6 +97,52 @@ class DiskFileStore:
                 handle.close()
 
         return chunks()
+
+    async def append(
+        self,
+        key: str,
+        offset: int,
+        content: AsyncIterable[bytes],
+        max_size: int,
+        sha256: bytes | None = None,
+    ) -> int:
+        """Appends in place (an unfinished upload is no file yet: nothing reads it), under an
+        exclusive lock of the file, so two processes never interleave; fsynced at the end."""
+        path = self._path(key)
+        try:
+            handle = await anyio.to_thread.run_sync(self._open_locked, path)
+        except OSError as exc:
+            raise DependencyUnavailable("file store") from exc
+        digest = hashlib.sha256()
+        size = offset
+        try:
+            current = os.fstat(handle.fileno()).st_size
+            if current != offset:
+                raise Conflict(f"the upload is at offset {current}, not {offset}")
+            async for chunk in content:
+                if size + len(chunk) > max_size:
+                    raise PayloadTooLarge(f"the upload is {max_size} bytes long")
+                await anyio.to_thread.run_sync(_write, handle, [chunk])
+                digest.update(chunk)
+                size += len(chunk)
+            if sha256 is not None and digest.digest() != sha256:
+                raise ChecksumMismatch("the bytes do not match Upload-Checksum")
+        except OSError as exc:
+            raise DependencyUnavailable("file store") from exc
+        finally:
+            # A part that cannot be checked any more (a mismatch, or a client gone with a
+            # checksum pending) is cut off again; else what arrived is kept.
+            keep = size if sha256 is None or digest.digest() == sha256 else offset
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(_settle_append, handle, keep)
+        return size
+
+    def _open_locked(self, path: Path) -> BinaryIO:
+        self._ensure_dirs()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "ab", buffering=0)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        return handle
 
     async def stat(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
@@ -245,6 +292,16 @@ def _move(source: Path, target: Path) -> None:
 def _discard(handle: BinaryIO, draft: Path) -> None:
     handle.close()
     draft.unlink(missing_ok=True)
+
+
+def _settle_append(handle: BinaryIO, keep: int) -> None:
+    try:
+        if os.fstat(handle.fileno()).st_size > keep:
+            handle.truncate(keep)
+        os.fsync(handle.fileno())
+    finally:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        handle.close()
 
 
 def _open_at(path: Path, start: int) -> BinaryIO:

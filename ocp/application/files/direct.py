@@ -47,6 +47,16 @@ class DirectUploadRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ResumableState:
+    """A resumable upload: its session while bytes are missing, the file once complete."""
+
+    session: UploadSession | None
+    offset: int
+    length: int
+    file: StoredFile | None
+
+
+@dataclass(frozen=True, slots=True)
 class DirectUploadTicket:
     """Where to send the bytes: `presigned` when the store takes them itself, else the API's
     own URL carrying `token` (the router builds it)."""
@@ -125,6 +135,50 @@ class DirectUploadService:
         ):
             raise NotFound("no such upload, or it has expired")
         await self._store.write(session.storage_key, content, session.size)
+
+    # --- resumable uploads (tus): a direct upload whose bytes come in appended parts -------
+
+    async def resumable_state(self, actor: User, upload_id: str) -> ResumableState:
+        """Where the actor's upload stands: its offset and length, and the file once it is
+        complete (its id is the upload's). Anyone else's upload does not exist."""
+        session = await self._uploads.get(upload_id)
+        if session is not None and session.owner_id == actor.id:
+            if session.is_expired(self._clock.now()):
+                raise NotFound("no such upload, or it has expired")
+            info = await self._store.stat(session.storage_key)
+            return ResumableState(session, info.size if info else 0, session.size, None)
+        file = await self._files.get(upload_id)
+        if file is None or file.owner_id != actor.id:
+            raise NotFound("no such upload, or it has expired")
+        return ResumableState(None, file.size, file.size, file)
+
+    async def append_resumable(
+        self,
+        actor: User,
+        upload_id: str,
+        offset: int,
+        content: AsyncIterable[bytes],
+        sha256: bytes | None,
+    ) -> ResumableState:
+        """Append a part at `offset`; once the last byte is in, the file is checked as any
+        upload is (type, size, who may) and recorded, or refused with its bytes discarded."""
+        state = await self.resumable_state(actor, upload_id)
+        if state.session is None:
+            raise Conflict("the upload is complete")
+        size = await self._store.append(
+            state.session.storage_key, offset, content, state.session.size, sha256
+        )
+        if size < state.session.size:
+            return ResumableState(state.session, size, state.session.size, None)
+        file = await self.complete_direct_upload(actor, upload_id)
+        return ResumableState(None, file.size, file.size, file)
+
+    async def terminate_resumable(self, actor: User, upload_id: str) -> None:
+        state = await self.resumable_state(actor, upload_id)
+        if state.session is None:
+            raise Conflict("the upload is complete: delete the file instead")
+        await self._store.delete(state.session.storage_key)
+        await self._uploads.delete(state.session.id)
 
     async def complete_direct_upload(self, actor: User, upload_id: str) -> StoredFile:
         """Check what arrived and record it. The bytes are first moved to the file's own key,

@@ -45,6 +45,21 @@ class FileStore(Protocol):
         nothing is left behind and an earlier object under `key` is untouched."""
         ...
 
+    async def append(
+        self,
+        key: str,
+        offset: int,
+        content: AsyncIterable[bytes],
+        max_size: int,
+        sha256: bytes | None = None,
+    ) -> int:
+        """Add `content` to the object `key` (made when `offset` is 0), whose size must be
+        `offset` (else `Conflict`), never past `max_size` (`PayloadTooLarge`); the new size.
+        What arrives before the client goes away is kept (a resumed upload goes on from
+        it). With `sha256`, the added part must hash to it, else it is cut off again and
+        `ChecksumMismatch`. Appends to one key never interleave."""
+        ...
+
     async def open(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         """The bytes `start..end` (inclusive; None: to the last) as a stream; `NotFound` when
         there is no such object (checked before the first chunk)."""

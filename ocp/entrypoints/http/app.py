@@ -29,6 +29,7 @@ from ocp.entrypoints.http.routers import (
     lessons,
     ops,
     reviews,
+    tus,
     users,
     webhooks,
 )
@@ -44,6 +45,7 @@ ROUTERS = [
     auth.router,
     courses.router,
     lessons.router,
+    tus.router,  # before files: /files/tus is no file id
     files.router,
     enrollments.router,
     assignments.router,

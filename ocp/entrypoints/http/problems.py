@@ -47,6 +47,7 @@ DOMAIN_ERRORS: dict[type[errors.DomainError], tuple[int, str, str]] = {
     RangeNotSatisfiable: (416, "range-not-satisfiable", "Range not satisfiable"),
     errors.RuleViolated: (422, "validation-error", "Validation failed"),
     errors.TooManyAttempts: (429, "too-many-requests", "Too many requests"),
+    errors.ChecksumMismatch: (460, "checksum-mismatch", "Checksum mismatch"),  # tus
 }
 
 _HTTP_TITLES = {
