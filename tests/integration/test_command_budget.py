@@ -326,9 +326,10 @@ class _Built:
 # read + their write(s), the first enrolment 4; a write that raises an event adds EVENT: the
 # event inserted prepared before the write, and committed after the answer (docs/events.md).
 EVENT = 2
-# Every POST under /api/v1 counts one hit against its rate limit (two for the mail requests:
-# per email and per client address), one upserting $inc (docs/retries.md).
-LIMIT = 1
+# Every POST under /api/v1 counts a hit against its rate limit (two for the mail requests:
+# per email and per client address): one $inc, and an insert when it is its window's first
+# hit (docs/retries.md), so up to two commands.
+LIMIT = 2
 _BAD_RESET = {"token": "x" * 40, "new_password": "a good password"}
 _RENAME = {"title": "Renamed"}
 
@@ -620,12 +621,13 @@ async def test_a_reset_request_does_the_same_work_for_a_known_and_an_unknown_add
             took[kind].append(time.perf_counter() - began)
             assert answer.status_code == 202 and answer.content == b""
             seen[kind].append(list(commands.seen))
-    assert seen["known"] == seen["unknown"]
-    assert seen["known"][0] == [
-        ("findAndModify", "rate_limits"),  # per email
-        ("findAndModify", "rate_limits"),  # per client address
-        ("insert", "jobs"),
-    ]
+    # The rate-limit counts depend on window boundaries, not on the account: set aside.
+    work = {
+        kind: [[c for c in sent if c[1] != "rate_limits"] for sent in runs]
+        for kind, runs in seen.items()
+    }
+    assert work["known"] == work["unknown"]
+    assert work["known"][0] == [("insert", "jobs")]
     print(
         "reset request p50: known "
         f"{statistics.median(took['known']) * 1000:.2f} ms, unknown "

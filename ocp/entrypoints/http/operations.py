@@ -143,7 +143,8 @@ def document_headers(schema: dict[str, Any]) -> None:
             parameters = operation.setdefault("parameters", [])
             names = {p.get("name", "").lower() for p in parameters if isinstance(p, dict)}
             answers = operation.setdefault("responses", {})
-            if method == "patch" and "if-match" not in names:
+            resumable = operation.get("operationId") == "appendResumableUpload"  # tus: offsets
+            if method == "patch" and "if-match" not in names and not resumable:
                 parameters.append(_header_parameter("If-Match", "the ETag read: 412 if stale"))
                 answers.setdefault("412", responses(412)[412])
             if operation.get("operationId") in OPTIONAL_AUTH and "if-none-match" not in names:

@@ -11,7 +11,7 @@ import base64
 import binascii
 from datetime import UTC
 from email.utils import format_datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request, Response, status
 from starlette.requests import ClientDisconnect
@@ -152,11 +152,9 @@ async def tus_patch(
     user: CurrentUser,
     direct: DirectUploads,
     upload_offset: Annotated[int, Header(ge=0)],
-    content_type: Annotated[str | None, Header()] = None,
+    content_type: Annotated[Literal["application/offset+octet-stream"], Header()],
     upload_checksum: Annotated[str | None, Header(max_length=128)] = None,
 ) -> Response:
-    if content_type != OFFSET_STREAM:
-        return Response(status_code=415, headers=_tus())
     try:
         state = await direct.append_resumable(
             user, upload_id, upload_offset, body_stream(request), _checksum(upload_checksum)
