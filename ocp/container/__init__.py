@@ -67,6 +67,7 @@ from ocp.application.events.jobs import JobQueue, JobRunner, JobService
 from ocp.application.events.recorder import Doorbell, EventRecorder
 from ocp.application.events.webhooks import WebhookService
 from ocp.application.files import DirectUploadService, FilePolicy, FileService, UploadService
+from ocp.application.files.direct import RunningDigests
 from ocp.application.identity import (
     AdminService,
     IdentityPolicy,
@@ -437,6 +438,7 @@ class Container(containers.DeclarativeContainer):
     )
     direct_upload_service = providers.Factory(
         DirectUploadService,
+        digests=providers.Singleton(RunningDigests),
         files=files,
         uploads=upload_sessions,
         store=file_store,

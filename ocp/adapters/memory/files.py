@@ -8,6 +8,7 @@ import copy
 import hashlib
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 from ocp.adapters.storage import byte_range, checked_key
 from ocp.application.ports.files import ObjectInfo, PresignedRequest, WrittenObject
@@ -29,6 +30,7 @@ class InMemoryFileStore:
         content: AsyncIterable[bytes],
         max_size: int,
         sha256: bytes | None = None,
+        running: Any | None = None,
     ) -> int:
         lock = self._appending.setdefault(checked_key(key), asyncio.Lock())
         async with lock:
@@ -43,6 +45,8 @@ class InMemoryFileStore:
                         raise PayloadTooLarge(f"the upload is {max_size} bytes long")
                     data += chunk
                     digest.update(chunk)
+                    if running is not None:
+                        running.update(chunk)
             finally:  # what arrived before a failure or a disconnect is kept
                 if sha256 is None or digest.digest() == sha256 or len(data) == len(current):
                     self._objects[key] = (bytes(data), datetime.now(UTC))

@@ -193,6 +193,7 @@ class S3FileStore:
         content: AsyncIterable[bytes],
         max_size: int,
         sha256: bytes | None = None,
+        running: Any | None = None,
     ) -> int:
         """Not yet: resumable (tus) uploads on S3 need multipart parts buffered to 5 MiB
         (issue 13, open); the disk and memory stores take them today."""

@@ -7,9 +7,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections import OrderedDict
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from ocp.application.course_roles import CourseRoles
 from ocp.application.events.recorder import EventRecorder
@@ -46,6 +48,28 @@ class DirectUploadRequest:
     course_id: str | None = None
 
 
+class RunningDigests:
+    """The sha256 of each resumable upload so far, kept in this process between its parts,
+    so completing one does not read the whole file back (its parts usually all come to one
+    process; one that lost its digest, or came elsewhere, is hashed from the store)."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self._by_upload: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        self._size = size
+
+    def take(self, upload_id: str, offset: int) -> Any | None:
+        """The digest of the first `offset` bytes, forgotten here (None: not known)."""
+        found = self._by_upload.pop(upload_id, None)
+        if offset == 0:
+            return hashlib.sha256()
+        return found[1] if found is not None and found[0] == offset else None
+
+    def keep(self, upload_id: str, offset: int, digest: Any) -> None:
+        self._by_upload[upload_id] = (offset, digest)
+        while len(self._by_upload) > self._size:
+            self._by_upload.popitem(last=False)
+
+
 @dataclass(frozen=True, slots=True)
 class ResumableState:
     """A resumable upload: its session while bytes are missing, the file once complete."""
@@ -80,7 +104,9 @@ class DirectUploadService:
         ids: IdGenerator,
         policy: FilePolicy,
         events: EventRecorder,
+        digests: RunningDigests | None = None,
     ) -> None:
+        self._digests = digests or RunningDigests()
         self._events = events
         self._files = files
         self._uploads = uploads
@@ -165,12 +191,18 @@ class DirectUploadService:
         state = await self.resumable_state(actor, upload_id)
         if state.session is None:
             raise Conflict("the upload is complete")
+        digest = self._digests.take(upload_id, offset)
         size = await self._store.append(
-            state.session.storage_key, offset, content, state.session.size, sha256
+            state.session.storage_key, offset, content, state.session.size, sha256, digest
         )
+        if digest is not None:  # fed exactly the bytes that were kept
+            self._digests.keep(upload_id, size, digest)
         if size < state.session.size:
             return ResumableState(state.session, size, state.session.size, None)
-        file = await self.complete_direct_upload(actor, upload_id)
+        whole = self._digests.take(upload_id, size)
+        file = await self.complete_direct_upload(
+            actor, upload_id, sha256=whole.hexdigest() if whole is not None else None
+        )
         return ResumableState(None, file.size, file.size, file)
 
     async def terminate_resumable(self, actor: User, upload_id: str) -> None:
@@ -180,7 +212,9 @@ class DirectUploadService:
         await self._store.delete(state.session.storage_key)
         await self._uploads.delete(state.session.id)
 
-    async def complete_direct_upload(self, actor: User, upload_id: str) -> StoredFile:
+    async def complete_direct_upload(
+        self, actor: User, upload_id: str, *, sha256: str | None = None
+    ) -> StoredFile:
         """Check what arrived and record it. The bytes are first moved to the file's own key,
         which no upload URL points at, and checked there: a presigned PUT still valid, or a
         slow PUT finishing later, can only replace the discarded staging object, never the
@@ -196,7 +230,7 @@ class DirectUploadService:
         except NotFound:
             raise NotFound("no such upload") from None  # a concurrent completion took it
         try:
-            file = await self._checked_arrival(session, key)
+            file = await self._checked_arrival(session, key, sha256)
         except DomainError:
             await self._store.delete(key)
             await self._uploads.delete(session.id)
@@ -210,7 +244,11 @@ class DirectUploadService:
         await self._uploads.delete(session.id)
         return file
 
-    async def _checked_arrival(self, session: UploadSession, key: str) -> StoredFile:
+    async def _checked_arrival(
+        self, session: UploadSession, key: str, sha256: str | None = None
+    ) -> StoredFile:
+        """The file the bytes under `key` make, checked; `sha256` when this process hashed
+        them as they arrived (then only the head is read back, for the sniffer)."""
         info = await self._store.stat(key)
         size = info.size if info is not None else 0
         if size != session.size:
@@ -219,10 +257,12 @@ class DirectUploadService:
             )
         head = b""
         digest = hashlib.sha256()
-        async for chunk in await self._store.open(key):
+        end = min(HEAD_BYTES, size) - 1 if sha256 is not None and size > 0 else None
+        async for chunk in await self._store.open(key, 0, end):
             if len(head) < HEAD_BYTES:
                 head += chunk[: HEAD_BYTES - len(head)]
-            digest.update(chunk)
+            if sha256 is None:
+                digest.update(chunk)
         content_type = check_content_type(
             session.purpose, self._sniffer.sniff(head, size <= len(head))
         )
@@ -233,7 +273,7 @@ class DirectUploadService:
             filename=session.filename,
             content_type=content_type,
             size=size,
-            sha256=digest.hexdigest(),
+            sha256=sha256 or digest.hexdigest(),
             storage_key=key,
             created_at=self._clock.now(),
             course_id=session.course_id,

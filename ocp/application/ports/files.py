@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from ocp.domain.files import FilePurpose, StoredFile, UploadSession
 
@@ -52,12 +52,14 @@ class FileStore(Protocol):
         content: AsyncIterable[bytes],
         max_size: int,
         sha256: bytes | None = None,
+        running: Any | None = None,
     ) -> int:
         """Add `content` to the object `key` (made when `offset` is 0), whose size must be
         `offset` (else `Conflict`), never past `max_size` (`PayloadTooLarge`); the new size.
         What arrives before the client goes away is kept (a resumed upload goes on from
         it). With `sha256`, the added part must hash to it, else it is cut off again and
-        `ChecksumMismatch`. Appends to one key never interleave."""
+        `ChecksumMismatch`. `running` (a hashlib object) is fed the bytes as they are
+        written. Appends to one key never interleave."""
         ...
 
     async def open(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
