@@ -56,20 +56,7 @@ def serving(data_dir: Path, *, log_to: Path | None = None, **env: str) -> Iterat
     `.env` of the developer's checkout reaches it (ocp is installed, imports still work)."""
     port = free_port()
     data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("OCP_")},
-        "OCP_DATA_DIR": str(data_dir),
-        "OCP_PORT": str(port),
-        "OCP_BCRYPT_ROUNDS": "4",
-        "OCP_MAIL": "outbox",
-        # Suites and benchmarks register many accounts from one address.
-        "OCP_RATE_LIMIT_REGISTER": "1000000/hour",
-        "OCP_RATE_LIMIT_LOGIN": "1000000/minute",
-        "OCP_RATE_LIMIT_MAIL": "1000000/hour",
-        "OCP_RATE_LIMIT_WRITES": "1000000/minute",
-        **env,
-    }
+    environment = _environment(data_dir, {"OCP_PORT": str(port), **env})
     with open(log_to, "ab") if log_to is not None else nullcontext() as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "ocp.entrypoints.cli", "serve"],
@@ -114,14 +101,7 @@ def working(data_dir: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
     """`ocp worker` on `data_dir` with the OCP_ variables `env` (set OCP_MONGODB_URI): its
     output appended to `data_dir/worker.log`; stopped with SIGTERM unless the test killed it."""
     data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("OCP_")},
-        "OCP_DATA_DIR": str(data_dir),
-        "OCP_BCRYPT_ROUNDS": "4",
-        "OCP_MAIL": "outbox",
-        **env,
-    }
+    environment = _environment(data_dir, env)
     with open(data_dir / "worker.log", "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "ocp.entrypoints.cli", "worker"],
@@ -141,3 +121,20 @@ def working(data_dir: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
             process.kill()
             process.wait()
             raise
+
+
+def _environment(data_dir: Path, env: dict[str, str]) -> dict[str, str]:
+    """A process's environment: the caller's without any OCP_ variable, then `env`."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("OCP_")},
+        "OCP_DATA_DIR": str(data_dir),
+        "OCP_BCRYPT_ROUNDS": "4",
+        "OCP_MAIL": "outbox",
+        # Suites and benchmarks register many accounts from one address.
+        "OCP_RATE_LIMIT_REGISTER": "1000000/hour",
+        "OCP_RATE_LIMIT_LOGIN": "1000000/minute",
+        "OCP_RATE_LIMIT_MAIL": "1000000/hour",
+        "OCP_RATE_LIMIT_WRITES": "1000000/minute",
+        **env,
+    }
