@@ -75,3 +75,19 @@ async def test_swagger_ui_comes_from_this_server_under_a_strict_csp(client):
     assert (await client.get("/docs/assets/../../etc/passwd")).status_code == 404
     assert (await client.get("/docs/assets/index.html")).status_code == 404
     assert (await client.get("/docs/oauth2-redirect")).status_code == 200
+
+
+async def test_every_problem_type_has_a_page_that_says_what_it_means(client):
+    from ocp.entrypoints.http.problems import DOMAIN_ERRORS, PROBLEM_TYPES, STATUS_SLUGS
+
+    used = {slug for _, slug, _ in DOMAIN_ERRORS.values()} | set(STATUS_SLUGS.values())
+    assert used <= set(PROBLEM_TYPES)
+    answered = await client.get("/api/v1/courses/nope")
+    assert answered.status_code == 404
+    page = await client.get(answered.json()["type"])  # resolves on this server
+    assert page.status_code == 200 and "Not found" in page.text
+    invalid = await client.get("/api/v1/courses?limit=0")
+    assert invalid.json()["type"] == "/problems/validation-error"
+    listing = await client.get("/problems")
+    assert all(f'href="/problems/{slug}"' in listing.text for slug in PROBLEM_TYPES)
+    assert (await client.get("/problems/made-up")).status_code == 404

@@ -28,6 +28,7 @@ from ocp.entrypoints.http.routers import (
     files,
     lessons,
     ops,
+    problem_types,
     reviews,
     tus,
     users,
@@ -52,6 +53,7 @@ ROUTERS = [
     reviews.router,
     webhooks.router,
     docs.router,
+    problem_types.router,
 ]
 
 

@@ -11,7 +11,7 @@ from starlette.types import Scope, Send
 from ocp.application.ports.common import Clock
 from ocp.application.ports.identity import TokenIssuer
 from ocp.domain.errors import AuthenticationFailed
-from ocp.entrypoints.http.problems import PROBLEM_JSON, TYPE_BASE
+from ocp.entrypoints.http.problems import PROBLEM_JSON, STATUS_SLUGS, TYPE_BASE
 
 TITLES = {
     400: "Bad request",
@@ -57,7 +57,7 @@ async def send_problem(
     """An RFC 9457 problem, answered from the edge (the same shape as `problems.problem`)."""
     body = orjson.dumps(
         {
-            "type": f"{TYPE_BASE}{slug or status}",
+            "type": TYPE_BASE + (slug or STATUS_SLUGS.get(status, str(status))),
             "title": TITLES.get(status, "Error"),
             "status": status,
             "detail": detail,

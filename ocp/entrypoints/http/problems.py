@@ -22,7 +22,9 @@ from ocp.entrypoints.http.schemas.common import PLAIN_TEXT
 log = logging.getLogger("ocp.http")
 
 PROBLEM_JSON = "application/problem+json"
-TYPE_BASE = "https://ocp.dev/problems/"
+# A relative reference (RFC 9457 3.1.1): it resolves on the server that answered, whose
+# /problems/{type} page says what the problem means (routers/problem_types.py).
+TYPE_BASE = "/problems/"
 
 
 # domain error -> (status, problem type slug, title)
@@ -68,6 +70,61 @@ _HTTP_TITLES = {
 }
 
 
+# One type per kind of problem, whatever raised it (a domain error, request validation, the
+# router, the edge middlewares): the slug of each status, and what each means.
+STATUS_SLUGS = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    408: "request-timeout",
+    409: "conflict",
+    412: "stale-version",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    416: "range-not-satisfiable",
+    422: "validation-error",
+    429: "too-many-requests",
+    460: "checksum-mismatch",
+    500: "internal-error",
+    503: "unavailable",
+}
+PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
+    "bad-request": (400, "Bad request", "The request is malformed: a header, a cursor, a key."),
+    "invalid-token": (400, "Invalid or expired token", "A reset or verification token that "
+                      "is unknown, already used or expired: ask for a new mail."),
+    "invalid-cursor": (400, "Invalid cursor", "A paging cursor this server did not issue."),
+    "unauthenticated": (401, "Authentication required", "No valid bearer token: log in "
+                        "(POST /api/v1/auth/token) or refresh it."),
+    "forbidden": (403, "Forbidden", "You are known but may not do this."),
+    "not-found": (404, "Not found", "No such resource, or one you may not see."),
+    "method-not-allowed": (405, "Method not allowed", "See the Allow header."),
+    "not-acceptable": (406, "Not acceptable", "The server cannot answer in the asked format."),
+    "request-timeout": (408, "Request timeout", "The request body stopped arriving."),
+    "conflict": (409, "Conflict", "The request clashes with the current state: a taken email "
+                 "or slug, a full course, a request with this Idempotency-Key still running."),
+    "stale-version": (412, "Precondition failed", "If-Match names a version that is no "
+                      "longer the current one: read again, then retry."),
+    "payload-too-large": (413, "Payload too large", "The body or file is larger than allowed."),
+    "unsupported-media-type": (415, "Unsupported media type", "The content is not of a type "
+                               "allowed here."),
+    "range-not-satisfiable": (416, "Range not satisfiable", "The byte range lies outside the "
+                              "content; Content-Range gives its size."),
+    "validation-error": (422, "Validation failed", "A value breaks a rule; `errors` names "
+                         "each field."),
+    "too-many-requests": (429, "Too many requests", "A rate limit was hit: wait Retry-After "
+                          "seconds."),
+    "checksum-mismatch": (460, "Checksum mismatch", "A tus part does not match its "
+                          "Upload-Checksum; it was not kept."),
+    "internal-error": (500, "Internal server error", "Unexpected: the request id in the "
+                       "X-Request-ID header finds it in the server's log."),
+    "unavailable": (503, "Service unavailable", "The database or file store is not "
+                    "answering; retry after Retry-After seconds."),
+}  # fmt: skip
+
+
 def problem(
     request: Request,
     status: int,
@@ -79,7 +136,7 @@ def problem(
     **extra: Any,
 ) -> JSONResponse:
     body = {
-        "type": TYPE_BASE + (slug or str(status)),
+        "type": TYPE_BASE + (slug or STATUS_SLUGS.get(status, str(status))),
         "title": title or _HTTP_TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
