@@ -91,3 +91,21 @@ async def test_every_problem_type_has_a_page_that_says_what_it_means(client):
     listing = await client.get("/problems")
     assert all(f'href="/problems/{slug}"' in listing.text for slug in PROBLEM_TYPES)
     assert (await client.get("/problems/made-up")).status_code == 404
+
+
+def test_every_request_body_has_an_example_its_schema_accepts(tmp_path: Path):
+    import jsonschema
+
+    schema = create_app(Container.for_settings(test_settings(tmp_path))).openapi()
+    components = {"components": schema["components"]}
+    bodies = 0
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for media_type, media in operation.get("requestBody", {}).get("content", {}).items():
+                bodies += 1
+                assert "example" in media, (method, path, media_type)
+                if media_type == "multipart/form-data":
+                    continue  # a file's bytes are no JSON value
+                resolver = {**media["schema"], **components}
+                jsonschema.validate(media["example"], resolver)
+    assert bodies > 25

@@ -15,6 +15,7 @@ from ocp import container as composition
 from ocp.container import Container
 from ocp.entrypoints.background import worker_of
 from ocp.entrypoints.http import idempotency, limits, observability, problems
+from ocp.entrypoints.http.examples import give_examples
 from ocp.entrypoints.http.idempotency import IdempotencyKeys
 from ocp.entrypoints.http.limits import RateLimited, RateLimits, Rates, rate_limited
 from ocp.entrypoints.http.middleware import CorsForAllowedOrigins, RequestContext
@@ -169,6 +170,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             limits.document(schema)
             name_operations(schema)
             document_headers(schema)
+            give_examples(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from ocp.application.identity import TokenPair
+from ocp.domain.errors import RuleViolated
 from ocp.entrypoints.http.deps import (
     CurrentSession,
     CurrentUser,
@@ -62,8 +63,14 @@ async def register(body: RegisterIn, profiles: Profiles, response: Response) -> 
     responses=responses(401, 422, 429),
 )
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], sessions: Sessions, response: Response
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    sessions: Sessions,
+    request: Request,
+    response: Response,
 ) -> TokenOut:
+    # The form reads an empty `grant_type=` as absent; RFC 6749 allows it absent, never empty.
+    if form.grant_type is None and "grant_type" in await request.form():
+        raise RuleViolated('grant_type must be "password" when sent', field="grant_type")
     return _tokens(await sessions.login(form.username, form.password), response)
 
 
