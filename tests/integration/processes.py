@@ -79,14 +79,7 @@ def serving(data_dir: Path, *, log_to: Path | None = None, **env: str) -> Iterat
             time.sleep(0.1)
         yield server
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise
+        _stop(process)
 
 
 @contextmanager
@@ -113,14 +106,7 @@ def working(data_dir: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise
+        _stop(process)
 
 
 def _environment(data_dir: Path, env: dict[str, str]) -> dict[str, str]:
@@ -138,3 +124,15 @@ def _environment(data_dir: Path, env: dict[str, str]) -> dict[str, str]:
         "OCP_RATE_LIMIT_WRITES": "1000000/minute",
         **env,
     }
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (unless it has exited), then up to 30 s to drain; killed if it will not."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise

@@ -105,3 +105,17 @@ async def test_a_refused_request_is_replayed_and_a_server_error_is_not_kept(clie
         "/api/v1/auth/register", json=body, headers={"Idempotency-Key": "reg"}
     )
     assert (first.status_code, second.status_code) == (201, 409)
+
+
+async def test_a_logged_out_token_gets_no_replay_and_spends_no_budget(client, container):
+    teacher = await signed_up(client, container, Role.INSTRUCTOR)
+    headers = {**teacher.auth, "Idempotency-Key": "before-logout"}
+    assert (await client.post("/api/v1/courses", json=COURSE, headers=headers)).status_code == 201
+    out = await client.post(
+        "/api/v1/auth/logout", json={"refresh_token": teacher.refresh_token}, headers=teacher.auth
+    )
+    assert out.status_code == 204
+    replay = await client.post("/api/v1/courses", json=COURSE, headers=headers)
+    assert replay.status_code == 401  # the token is dead at the edge too: nothing replayed
+    assert "idempotent-replayed" not in replay.headers
+    assert "ratelimit-limit" not in replay.headers  # and it counts against nobody's limit

@@ -101,7 +101,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.add_middleware(
         IdempotencyKeys,
         store=container.idempotency_store,
-        tokens=container.token_issuer,
+        sessions=container.session_service,
         clock=container.clock,
         max_body_bytes=settings.max_upload_bytes,
         idle_timeout_s=settings.body_idle_timeout_s,
@@ -116,8 +116,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.add_middleware(
         RateLimits,
         limiter=container.limiter,
-        tokens=container.token_issuer,
-        clock=container.clock,
+        sessions=container.session_service,
         rates=app.state.rates,
     )
     app.add_exception_handler(RateLimited, rate_limited)

@@ -8,8 +8,7 @@ from collections.abc import Iterable
 import orjson
 from starlette.types import Scope, Send
 
-from ocp.application.ports.common import Clock
-from ocp.application.ports.identity import TokenIssuer
+from ocp.application.identity import SessionService
 from ocp.domain.errors import AuthenticationFailed
 from ocp.entrypoints.http.problems import PROBLEM_JSON, STATUS_SLUGS, TYPE_BASE
 
@@ -32,17 +31,20 @@ def header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-def bearer_subject(scope: Scope, tokens: TokenIssuer, clock: Clock) -> str | None:
-    """The user id a valid bearer token names, read without the database (a revoked token
-    still names someone here; the route refuses it); None without a valid token."""
+async def caller_id(scope: Scope, sessions: SessionService) -> str | None:
+    """The id of the user a bearer token authenticates, with every check the routes make
+    (signature, expiry, an active user, a live session: from the caches, no read in the
+    steady state), so a logged-out or deactivated token gets nothing at the edge either;
+    None without a valid token. `DependencyUnavailable` when that cannot be told."""
     authorization = (header(scope, b"authorization") or b"").decode("latin-1")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     try:
-        return tokens.read_access(token.strip(), clock.now()).user_id
+        user, _ = await sessions.authenticate(token.strip())
     except AuthenticationFailed:
         return None
+    return user.id
 
 
 async def send_problem(

@@ -26,10 +26,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ocp.application.identity import SessionService
 from ocp.application.ports.common import Clock, DependencyUnavailable
 from ocp.application.ports.idempotency import IdempotencyStore, KeyedResponse
-from ocp.application.ports.identity import TokenIssuer
-from ocp.entrypoints.http.edge import bearer_subject, header, send_problem
+from ocp.entrypoints.http.edge import caller_id, header, send_problem
 from ocp.entrypoints.http.problems import responses
 
 log = logging.getLogger("ocp.idempotency")
@@ -52,7 +52,7 @@ class IdempotencyKeys:
         app: ASGIApp,
         *,
         store: Callable[[], IdempotencyStore],
-        tokens: Callable[[], TokenIssuer],
+        sessions: Callable[[], SessionService],
         clock: Callable[[], Clock],
         max_body_bytes: int,
         idle_timeout_s: float,
@@ -61,7 +61,7 @@ class IdempotencyKeys:
         self._max_body_bytes = max_body_bytes
         self._idle_timeout_s = idle_timeout_s
         self._store = store
-        self._tokens = tokens
+        self._sessions = sessions
         self._clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,14 +76,17 @@ class IdempotencyKeys:
         if malformed(key):
             await send_problem(scope, send, 400, "Idempotency-Key must be 1 to 255 printable ASCII")
             return
-        user_id = self._caller(scope)
+        user_id = await self._caller(scope)
         if user_id is None:  # no valid token: the route answers 401 (or serves anonymously)
             await self.app(scope, receive, send)
             return
         await self._keyed(scope, receive, send, f"{user_id}:{key.decode()}")
 
-    def _caller(self, scope: Scope) -> str | None:
-        return bearer_subject(scope, self._tokens(), self._clock())
+    async def _caller(self, scope: Scope) -> str | None:
+        try:
+            return await caller_id(scope, self._sessions())
+        except DependencyUnavailable:
+            return None  # the route answers for itself (503), nothing kept
 
     async def _keyed(self, scope: Scope, receive: Receive, send: Send, key_scope: str) -> None:
         store, now = self._store(), self._clock().now()

@@ -17,10 +17,10 @@ from typing import Any
 from fastapi import Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ocp.application.identity import SessionService
 from ocp.application.limits import Limiter, Rate, Verdict
-from ocp.application.ports.common import Clock, DependencyUnavailable
-from ocp.application.ports.identity import TokenIssuer
-from ocp.entrypoints.http.edge import bearer_subject, send_problem
+from ocp.application.ports.common import DependencyUnavailable
+from ocp.entrypoints.http.edge import caller_id, send_problem
 from ocp.entrypoints.http.problems import problem, responses
 
 
@@ -51,14 +51,12 @@ class RateLimits:
         app: ASGIApp,
         *,
         limiter: Callable[[], Limiter],
-        tokens: Callable[[], TokenIssuer],
-        clock: Callable[[], Clock],
+        sessions: Callable[[], SessionService],
         rates: Rates,
     ) -> None:
         self.app = app
         self._limiter = limiter
-        self._tokens = tokens
-        self._clock = clock
+        self._sessions = sessions
         self._rates = rates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -73,7 +71,7 @@ class RateLimits:
                 address = (scope.get("client") or ("unknown", 0))[0]
                 verdict = await self._limiter().hit(bucket, address, rate_of(self._rates))
             elif path.startswith("/api/v1/") and not path.startswith(_UNLIMITED_POSTS):
-                user_id = self._caller(scope)
+                user_id = await self._caller(scope)
                 if user_id is not None:
                     verdict = await self._limiter().hit("writes", user_id, self._rates.writes)
         except DependencyUnavailable:
@@ -86,8 +84,8 @@ class RateLimits:
             return
         await self.app(scope, receive, _with_headers(send, verdict))
 
-    def _caller(self, scope: Scope) -> str | None:
-        return bearer_subject(scope, self._tokens(), self._clock())
+    async def _caller(self, scope: Scope) -> str | None:
+        return await caller_id(scope, self._sessions())
 
 
 def document(schema: dict[str, Any]) -> None:
