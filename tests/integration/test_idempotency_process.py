@@ -11,7 +11,7 @@ import httpx
 from pymongo import MongoClient
 
 from tests.builders import JWT_SECRET, PASSWORD
-from tests.integration.processes import serving
+from tests.integration.processes import serving, wait_until
 
 ADMIN = "keys-admin@example.com"
 
@@ -27,6 +27,9 @@ def test_concurrent_retries_on_two_workers_create_one_course(mongo_uri: str, tmp
         OCP_BOOTSTRAP_ADMIN_EMAIL=ADMIN,
         OCP_BOOTSTRAP_ADMIN_PASSWORD=PASSWORD,
     ) as server:
+        # Both workers listen (each on its own SO_REUSEPORT socket) before the burst: a new
+        # connection may go to either, and one still starting would refuse it.
+        wait_until(lambda: all(_fresh_healthz(server.base) for _ in range(20)), seconds=30)
         token = httpx.post(
             f"{server.base}/api/v1/auth/token", data={"username": ADMIN, "password": PASSWORD}
         ).json()["access_token"]
@@ -54,3 +57,11 @@ def test_concurrent_retries_on_two_workers_create_one_course(mongo_uri: str, tmp
         with MongoClient(mongo_uri) as client:
             assert client[db]["courses"].count_documents({"title": "Keyed"}) == 1
             client.drop_database(db)
+
+
+def _fresh_healthz(base: str) -> bool:
+    try:
+        with httpx.Client(base_url=base) as client:  # a new connection each time
+            return client.get("/healthz").status_code == 200
+    except httpx.TransportError:
+        return False
