@@ -6,16 +6,24 @@ need `files` and `uploads` fixtures (memory, MongoDB).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ocp.domain.errors import Conflict, NotFound, PayloadTooLarge, RuleViolated
+from ocp.domain.errors import (
+    ChecksumMismatch,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    RuleViolated,
+)
 from ocp.domain.files import FilePurpose, StoredFile, UploadSession
 from tests.contracts import FromStores
 
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+MIB = 1 << 20
 
 
 async def chunks_of(data: bytes, size: int = 65_536):
@@ -119,6 +127,98 @@ class FileStoreContract:
 
     async def test_the_store_is_ready(self, store):
         assert await store.ready()
+
+    # --- appending (resumable uploads); sizes pass S3's 5 MiB parts --------------------
+
+    async def test_parts_appended_become_one_object_once_sealed(self, store):
+        data = hashlib.sha256(b"seed").digest() * (MIB // 32) * 12 + b"end"
+        assert await store.appended("k") is None
+        offset = 0
+        for piece in (data[: 3 * MIB], data[3 * MIB : 10 * MIB], data[10 * MIB :]):
+            offset = await store.append("k", offset, chunks_of(piece, MIB), len(data), None)
+            assert await store.appended("k") == offset
+        assert offset == len(data)
+        await store.seal("k")
+        assert (await store.stat("k")).size == len(data)
+        assert hashlib.sha256(await read_all(await store.open("k"))).digest() == (
+            hashlib.sha256(data).digest()
+        )
+
+    async def test_the_running_digest_is_fed_exactly_the_bytes_kept(self, store):
+        data = b"r" * (6 * MIB)
+        running = hashlib.sha256()
+        await store.append("k", 0, chunks_of(data[:MIB]), len(data), None, running)
+        await store.append("k", MIB, chunks_of(data[MIB:], MIB), len(data), None, running)
+        assert running.digest() == hashlib.sha256(data).digest()
+
+    async def test_an_append_at_another_offset_is_a_conflict(self, store):
+        with pytest.raises(Conflict):
+            await store.append("k", 5, chunks_of(b"abc"), 100)
+        await store.append("k", 0, chunks_of(b"abc"), 100)
+        for wrong in (0, 2, 4):
+            with pytest.raises(Conflict):
+                await store.append("k", wrong, chunks_of(b"def"), 100)
+        assert await store.appended("k") == 3
+
+    async def test_a_part_that_fails_its_checksum_is_cut_off_again(self, store):
+        await store.append("k", 0, chunks_of(b"abc"), 10 * MIB)
+        part = b"p" * (6 * MIB)
+        with pytest.raises(ChecksumMismatch):
+            await store.append("k", 3, chunks_of(part, MIB), 10 * MIB, b"\0" * 32)
+        assert await store.appended("k") == 3
+        sha = hashlib.sha256(part).digest()
+        assert await store.append("k", 3, chunks_of(part, MIB), 10 * MIB, sha) == 3 + len(part)
+        await store.seal("k")
+        assert await read_all(await store.open("k")) == b"abc" + part
+
+    async def test_what_arrived_before_the_client_went_away_is_kept(self, store):
+        data = b"h" * (6 * MIB) + b"t" * MIB
+        with pytest.raises(Boom):
+            await store.append("k", 0, failing_after(data[: 6 * MIB], Boom()), len(data))
+        kept = await store.appended("k")
+        assert kept == 6 * MIB
+        await store.append("k", kept, chunks_of(data[kept:]), len(data))
+        await store.seal("k")
+        assert await read_all(await store.open("k")) == data
+
+    async def test_appending_past_the_size_is_refused_and_keeps_the_offset(self, store):
+        with pytest.raises(PayloadTooLarge):
+            await store.append("k", 0, chunks_of(b"x" * 11), 10)
+        assert await store.appended("k") == 0
+
+    async def test_two_appends_at_once_never_interleave(self, store):
+        async def slowly(byte: bytes):
+            for _ in range(8):
+                await asyncio.sleep(0.01)
+                yield byte * (MIB // 2)
+
+        outcomes = await asyncio.gather(
+            store.append("k", 0, slowly(b"a"), 10 * MIB),
+            store.append("k", 0, slowly(b"b"), 10 * MIB),
+            return_exceptions=True,
+        )
+        won = [o for o in outcomes if not isinstance(o, BaseException)]
+        assert won == [4 * MIB] and isinstance(next(o for o in outcomes if o not in won), Conflict)
+        await store.seal("k")
+        content = await read_all(await store.open("k"))
+        assert content in (b"a" * 4 * MIB, b"b" * 4 * MIB)
+
+    async def test_an_unfinished_append_is_listed_under_its_key_and_deleted_whole(self, store):
+        await store.append("k", 0, chunks_of(b"u" * (6 * MIB), MIB), 10 * MIB)
+        assert await store.stat("other") is None
+        assert await keys_of(store) == {"k"}
+        await store.delete("k")
+        assert await store.appended("k") is None
+        assert await keys_of(store) == set()
+        await store.append("k", 0, chunks_of(b"again"), 10)  # starts afresh
+        assert await store.appended("k") == 5
+
+    async def test_an_empty_append_seals_into_an_empty_object(self, store):
+        assert await store.append("k", 0, chunks_of(b""), 0) == 0
+        await store.seal("k")
+        assert (await store.stat("k")).size == 0
+        with pytest.raises(NotFound):
+            await store.seal("nothing")
 
 
 def a_file(owner: str = "u1", n: int = 1, **fields) -> StoredFile:

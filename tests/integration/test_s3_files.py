@@ -4,50 +4,17 @@ socket, as it would to MinIO or AWS), plus multipart uploads and presigned URLs.
 from __future__ import annotations
 
 import hashlib
-import itertools
-import socket
 
 import boto3
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from ocp.adapters.storage import s3 as s3_module
 from ocp.adapters.storage.s3 import S3FileStore
 from ocp.application.ports.common import DependencyUnavailable
 from tests.builders import png_bytes
 from tests.contracts.files import Boom, FileStoreContract, chunks_of, failing_after, read_all
-
-_buckets = itertools.count(1)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint():
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_SESSION_TOKEN", "testing")
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        port = _free_port()
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-        server.start()
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.stop()
-
-
-@pytest.fixture
-def bucket(s3_endpoint):
-    name = f"ocp-test-{next(_buckets)}"
-    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket=name)
-    return name
+from tests.integration.processes import free_port
 
 
 @pytest.fixture
@@ -57,7 +24,7 @@ def s3_store(s3_endpoint, bucket):
 
 class TestS3FileStore(FileStoreContract):
     @pytest.fixture
-    def store(self, s3_store):
+    def store(self, s3_store, small_parts):
         return s3_store
 
 
@@ -97,7 +64,7 @@ async def test_presigned_put_and_get_work_over_http(s3_store):
 
 
 async def test_an_unreachable_endpoint_is_a_dependency_unavailable():
-    store = S3FileStore("nope", endpoint_url=f"http://127.0.0.1:{_free_port()}")
+    store = S3FileStore("nope", endpoint_url=f"http://127.0.0.1:{free_port()}")
     assert not await store.ready()
     with pytest.raises(DependencyUnavailable):
         await store.write("k", chunks_of(b"x"), max_bytes=10)
@@ -164,3 +131,22 @@ async def test_the_api_on_s3_uploads_redirects_and_takes_direct_uploads(s3_api):
         )
         redirect = await client.get(f"/api/v1/files/{done.json()['id']}/content")
         assert (await outside.get(redirect.headers["location"])).content == PNG
+
+
+async def test_an_unfinished_append_is_spared_by_gc_until_deleted(
+    s3_store, s3_endpoint, bucket, small_parts
+):
+    from datetime import UTC, datetime, timedelta
+
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    await s3_store.append("going", 0, chunks_of(b"g" * (6 << 20), 1 << 20), 10 << 20)
+    with pytest.raises(Boom):
+        await s3_store.write("crashed", failing_after(b"c" * (6 << 20), Boom()), 10**9)
+    client.create_multipart_upload(Bucket=bucket, Key="left-by-a-dead-process")
+    assert await s3_store.remove_stale_drafts(datetime.now(UTC) + timedelta(hours=1)) == 1
+    assert [u["Key"] for u in client.list_multipart_uploads(Bucket=bucket)["Uploads"]] == [
+        "going"
+    ]
+    await s3_store.delete("going")  # the upload given up, or expired and collected
+    assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    assert client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0

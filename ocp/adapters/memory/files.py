@@ -54,6 +54,14 @@ class InMemoryFileStore:
                 raise ChecksumMismatch("the bytes do not match Upload-Checksum")
             return len(data)
 
+    async def appended(self, key: str) -> int | None:
+        found = self._objects.get(checked_key(key))
+        return len(found[0]) if found is not None else None
+
+    async def seal(self, key: str) -> None:
+        if checked_key(key) not in self._objects:
+            raise NotFound("nothing was appended under this key")
+
     async def write(self, key: str, content: AsyncIterable[bytes], max_bytes: int) -> WrittenObject:
         checked_key(key)
         parts: list[bytes] = []

@@ -114,12 +114,13 @@ class DiskFileStore:
             handle = await anyio.to_thread.run_sync(self._open_locked, path)
         except OSError as exc:
             raise DependencyUnavailable("file store") from exc
+        current = os.fstat(handle.fileno()).st_size
+        if current != offset:  # before the settling below, which would cut to `offset`
+            handle.close()  # and with it the lock
+            raise Conflict(f"the upload is at offset {current}, not {offset}")
         digest = hashlib.sha256()
         size = offset
         try:
-            current = os.fstat(handle.fileno()).st_size
-            if current != offset:
-                raise Conflict(f"the upload is at offset {current}, not {offset}")
             # In batches of a few MiB (one thread hop each, hashed beside the write), as
             # `write` does; a batch not yet full when the client goes away is not kept.
             room = max_size - offset
@@ -142,6 +143,15 @@ class DiskFileStore:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(_settle_append, handle, keep)
         return size
+
+    async def appended(self, key: str) -> int | None:
+        info = await self.stat(key)
+        return info.size if info is not None else None
+
+    async def seal(self, key: str) -> None:
+        """Appended bytes are a file already (synced when moved, or by `_settle_append`)."""
+        if await self.stat(key) is None:
+            raise NotFound("nothing was appended under this key")
 
     def _open_locked(self, path: Path) -> BinaryIO:
         self._ensure_dirs()

@@ -8,7 +8,11 @@ downloads may use presigned URLs.
 from __future__ import annotations
 
 import hashlib
+import json
+import secrets
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -22,10 +26,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ocp.adapters.storage import batches, byte_range, checked_key
 from ocp.application.ports.common import DependencyUnavailable
 from ocp.application.ports.files import ObjectInfo, PresignedRequest, WrittenObject
-from ocp.domain.errors import NotFound, RuleViolated
+from ocp.domain.errors import ChecksumMismatch, Conflict, NotFound
 
 PART_BYTES = 8 << 20  # S3 parts must be at least 5 MiB (but the last)
 READ_BYTES = 1 << 20
+HOLD_BYTES = 256 << 10  # an append looks at its hold at least this often
+MANIFEST = ".tus"  # suffix of an appended object's manifest (keys themselves have no dot)
+RENEW_S = 15.0  # an append renews its hold this often ...
+STALE_S = 60.0  # ... and one not renewed for this long is gone (its process died)
+_LOST_RACE = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 T = TypeVar("T")
 _MISSING = ("404", "NoSuchKey", "NotFound")
 
@@ -186,6 +195,17 @@ class S3FileStore:
 
         return chunks()
 
+    # --- appending (resumable uploads) ------------------------------------------------
+    # An object being appended to is a multipart upload of `key` plus a small manifest
+    # object `key.tus` (JSON: the upload id, the ETags of its parts, the bytes kept, the
+    # object holding the tail, who is appending and since when). Parts are all PART_BYTES
+    # long; what is left over (less than a part: S3 wants 5 MiB but for the last) waits in a
+    # tail object `key.tus-<random>` until the next append or `seal`. Every change of the
+    # manifest is a conditional PUT (If-Match / If-None-Match), so two appends never both
+    # commit: the second is `Conflict`. The parts an append uploads count only once its
+    # manifest names them, so a part cut off (checksum mismatch, a holder taken over) is
+    # simply overwritten or left out; S3 checks each part's ETag when the upload completes.
+
     async def append(
         self,
         key: str,
@@ -195,9 +215,177 @@ class S3FileStore:
         sha256: bytes | None = None,
         running: Any | None = None,
     ) -> int:
-        """Not yet: resumable (tus) uploads on S3 need multipart parts buffered to 5 MiB
-        (issue 13, open); the disk and memory stores take them today."""
-        raise RuleViolated("resumable uploads are not available with the S3 file store yet")
+        name = self._key(key)
+        state = await self._hold(name, offset)
+        buffer = bytearray(await self._tail_of(state))
+        etags = list(state.etags)
+        digest = hashlib.sha256()
+        size = offset
+        failed = True
+        try:
+            async for batch in batches(
+                content, max_bytes=max_size - offset, batch_bytes=HOLD_BYTES
+            ):
+                data = b"".join(batch)
+                await anyio.to_thread.run_sync(_feed, data, digest if sha256 else None, running)
+                buffer += data
+                size += len(data)
+                while len(buffer) >= PART_BYTES:
+                    part = bytes(buffer[:PART_BYTES])
+                    del buffer[:PART_BYTES]
+                    etags.append(await self._put_part(name, state.upload_id, len(etags) + 1, part))
+                if time.time() - state.held_at > RENEW_S:
+                    state = await self._save(name, replace(state, held_at=time.time()))
+            if sha256 is not None and digest.digest() != sha256:
+                raise ChecksumMismatch("the bytes do not match Upload-Checksum")
+            failed = False
+        finally:
+            # What arrived is kept (a resumed upload goes on from it), unless a checksum
+            # cannot vouch for it: then the manifest goes back as it was, unheld.
+            with anyio.CancelScope(shield=True):
+                if sha256 is None or not failed:
+                    await self._commit(name, state, etags, bytes(buffer), size)
+                else:
+                    await self._save(name, replace(state, holder=None))
+                    size = offset
+        return size
+
+    async def appended(self, key: str) -> int | None:
+        state = await self._appending(self._key(key))
+        return state.size if state is not None else None
+
+    async def seal(self, key: str) -> None:
+        name = self._key(key)
+        state = await self._appending(name)
+        if state is None:
+            raise NotFound("nothing was appended under this key")
+        state = await self._hold(name, state.size, state)
+        tail = await self._tail_of(state)
+        if not state.etags:  # less than a part: one plain object
+            await self._call(self._client.put_object, Bucket=self._bucket, Key=name, Body=tail)
+            await self._abort(name, state.upload_id)
+        else:
+            etags = list(state.etags)
+            if tail:
+                etags.append(await self._put_part(name, state.upload_id, len(etags) + 1, tail))
+            await self._call(
+                self._client.complete_multipart_upload,
+                Bucket=self._bucket,
+                Key=name,
+                UploadId=state.upload_id,
+                MultipartUpload={
+                    "Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)]
+                },
+            )
+        await self._forget(name, state)
+
+    async def _appending(self, name: str) -> _Appending | None:
+        try:
+            answer = await self._object_call(
+                self._client.get_object, Bucket=self._bucket, Key=name + MANIFEST
+            )
+        except NotFound:
+            return None
+        body = await anyio.to_thread.run_sync(answer["Body"].read)
+        return _Appending.parse(body, answer["ETag"])
+
+    async def _hold(self, name: str, offset: int, state: _Appending | None = None) -> _Appending:
+        """The manifest, now held by this call (made, with the multipart upload, at offset 0);
+        `Conflict` when the bytes kept are not `offset` or another append holds it."""
+        state = state or await self._appending(name)
+        holder = secrets.token_hex(8)
+        if state is None:
+            if offset != 0:
+                raise Conflict(f"the upload is at offset 0, not {offset}")
+            started = await self._call(
+                self._client.create_multipart_upload, Bucket=self._bucket, Key=name
+            )
+            fresh = _Appending(started["UploadId"], [], 0, None, holder, time.time(), "")
+            try:
+                return await self._save(name, fresh)
+            except Conflict:
+                await self._abort(name, fresh.upload_id)
+                raise
+        if state.holder is not None and time.time() - state.held_at < STALE_S:
+            raise Conflict("another part of this upload is being written; try again shortly")
+        if state.size != offset:
+            raise Conflict(f"the upload is at offset {state.size}, not {offset}")
+        return await self._save(name, replace(state, holder=holder, held_at=time.time()))
+
+    async def _save(self, name: str, state: _Appending) -> _Appending:
+        """Put the manifest only over the version this call read (or none): else `Conflict`."""
+        condition = {"IfMatch": state.etag} if state.etag else {"IfNoneMatch": "*"}
+        try:
+            answer = await anyio.to_thread.run_sync(
+                lambda: self._client.put_object(
+                    Bucket=self._bucket,
+                    Key=name + MANIFEST,
+                    Body=state.dumps(),
+                    ContentType="application/json",
+                    **condition,
+                )
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _LOST_RACE:
+                raise Conflict("another part of this upload was written meanwhile") from None
+            raise DependencyUnavailable("file store") from exc
+        except BotoCoreError as exc:
+            raise DependencyUnavailable("file store") from exc
+        return replace(state, etag=answer["ETag"])
+
+    async def _commit(
+        self, name: str, state: _Appending, etags: list[str], tail: bytes, size: int
+    ) -> None:
+        """Name the parts uploaded and the new tail in the manifest, and let go of it."""
+        tail_name = None
+        if tail:
+            tail_name = f"{name}{MANIFEST}-{secrets.token_hex(8)}"
+            await self._call(self._client.put_object, Bucket=self._bucket, Key=tail_name, Body=tail)
+        try:
+            await self._save(
+                name, replace(state, etags=etags, size=size, tail=tail_name, holder=None)
+            )
+        except BaseException:
+            if tail_name:
+                await self._call(self._client.delete_object, Bucket=self._bucket, Key=tail_name)
+            raise
+        if state.tail and state.tail != tail_name:
+            await self._call(self._client.delete_object, Bucket=self._bucket, Key=state.tail)
+
+    async def _tail_of(self, state: _Appending) -> bytes:
+        if not state.tail:
+            return b""
+        answer = await self._call(self._client.get_object, Bucket=self._bucket, Key=state.tail)
+        data: bytes = await anyio.to_thread.run_sync(answer["Body"].read)
+        return data
+
+    async def _put_part(self, name: str, upload_id: str, number: int, data: bytes) -> str:
+        answer = await self._call(
+            self._client.upload_part,
+            Bucket=self._bucket,
+            Key=name,
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=data,
+        )
+        etag: str = answer["ETag"]
+        return etag
+
+    async def _abort(self, name: str, upload_id: str) -> None:
+        try:
+            await self._call(
+                self._client.abort_multipart_upload,
+                Bucket=self._bucket,
+                Key=name,
+                UploadId=upload_id,
+            )
+        except DependencyUnavailable:
+            pass  # gone already, or the bucket's lifecycle rule for incomplete uploads cleans up
+
+    async def _forget(self, name: str, state: _Appending) -> None:
+        """The manifest and tail go (the multipart upload is completed or aborted)."""
+        for extra in filter(None, (state.tail, name + MANIFEST)):
+            await self._call(self._client.delete_object, Bucket=self._bucket, Key=extra)
 
     async def stat(self, key: str) -> ObjectInfo | None:
         try:
@@ -220,7 +408,12 @@ class S3FileStore:
         await self.delete(src)
 
     async def delete(self, key: str) -> None:
-        await self._call(self._client.delete_object, Bucket=self._bucket, Key=self._key(key))
+        name = self._key(key)
+        state = await self._appending(name)
+        if state is not None:  # an upload given up: its parts, tail and manifest go too
+            await self._abort(name, state.upload_id)
+            await self._forget(name, state)
+        await self._call(self._client.delete_object, Bucket=self._bucket, Key=name)
 
     async def list_objects(self) -> AsyncIterator[ObjectInfo]:
         token: str | None = None
@@ -230,7 +423,8 @@ class S3FileStore:
                 params["ContinuationToken"] = token
             page = await self._call(self._client.list_objects_v2, **params)
             for entry in page.get("Contents", []):
-                key = entry["Key"][len(self._prefix) :]
+                # an appended object's manifest and tail count as the object itself
+                key = entry["Key"][len(self._prefix) :].split(".", 1)[0]
                 yield ObjectInfo(key, int(entry["Size"]), entry["LastModified"])
             token = page.get("NextContinuationToken")
             if not page.get("IsTruncated") or not token:
@@ -244,6 +438,9 @@ class S3FileStore:
         removed = 0
         for upload in answer.get("Uploads", []):
             if upload["Initiated"] < older_than:
+                appending = await self._appending(upload["Key"])
+                if appending is not None and appending.upload_id == upload["UploadId"]:
+                    continue  # a resumable upload still going: `delete` ends it
                 await self._call(
                     self._client.abort_multipart_upload,
                     Bucket=self._bucket,
@@ -288,3 +485,46 @@ class S3FileStore:
     async def close(self) -> None:
         """Release the connection pool; the app's lifespan calls it at shutdown."""
         self._client.close()
+
+
+def _feed(data: bytes, *digests: Any) -> None:
+    for digest in digests:
+        if digest is not None:
+            digest.update(data)
+
+
+@dataclass(frozen=True, slots=True)
+class _Appending:
+    """The manifest of an object being appended to; `etag` is the manifest's own version."""
+
+    upload_id: str
+    etags: list[str]
+    size: int
+    tail: str | None
+    holder: str | None
+    held_at: float
+    etag: str
+
+    @classmethod
+    def parse(cls, body: bytes, etag: str) -> _Appending:
+        data = json.loads(body)
+        return cls(
+            data["upload_id"],
+            list(data["etags"]),
+            int(data["size"]),
+            data.get("tail"),
+            data.get("holder"),
+            float(data.get("held_at", 0)),
+            etag,
+        )
+
+    def dumps(self) -> bytes:
+        fields = {
+            "upload_id": self.upload_id,
+            "etags": self.etags,
+            "size": self.size,
+            "tail": self.tail,
+            "holder": self.holder,
+            "held_at": self.held_at,
+        }
+        return json.dumps(fields).encode()

@@ -120,6 +120,27 @@ class DirectUploadService:
     async def start_direct_upload(
         self, actor: User, request: DirectUploadRequest
     ) -> DirectUploadTicket:
+        token = secrets.token_urlsafe(32)
+        session = await self._new_session(actor, request, _hash_token(token), staged=True)
+        presigned = await self._store.presign_put(
+            session.storage_key, self._policy.direct_upload_ttl_s
+        )
+        await self._uploads.add(session)
+        return DirectUploadTicket(session, token, presigned)
+
+    async def start_resumable_upload(
+        self, actor: User, request: DirectUploadRequest
+    ) -> UploadSession:
+        """A resumable (tus) upload: its parts are appended by the API alone (no URL of the
+        store is ever handed out), straight under the file's own key, so completing it
+        moves nothing (on S3, the parts become the object when it is sealed)."""
+        session = await self._new_session(actor, request, "", staged=False)
+        await self._uploads.add(session)
+        return session
+
+    async def _new_session(
+        self, actor: User, request: DirectUploadRequest, token_hash: str, *, staged: bool
+    ) -> UploadSession:
         purpose = purpose_of(request.purpose)
         if request.size > self._policy.max_upload_bytes:
             raise PayloadTooLarge(f"files may be at most {self._policy.max_upload_bytes} bytes")
@@ -128,25 +149,19 @@ class DirectUploadService:
         await check_may_upload(self._roles, actor, purpose, request.course_id)
         now = self._clock.now()
         upload_id = self._ids.new_id()
-        token = secrets.token_urlsafe(32)
-        session = UploadSession(
+        return UploadSession(
             id=upload_id,
             owner_id=actor.id,
             purpose=purpose,
             filename=sanitize_filename(request.filename),
             size=request.size,
             declared_type=request.content_type,
-            storage_key=f"up-{upload_id}",
-            token_hash=_hash_token(token),
+            storage_key=f"up-{upload_id}" if staged else upload_id,
+            token_hash=token_hash,
             created_at=now,
             expires_at=now + timedelta(seconds=self._policy.direct_upload_ttl_s),
             course_id=request.course_id or None,
         )
-        presigned = await self._store.presign_put(
-            session.storage_key, self._policy.direct_upload_ttl_s
-        )
-        await self._uploads.add(session)
-        return DirectUploadTicket(session, token, presigned)
 
     async def receive_direct(
         self, upload_id: str, token: str, content: AsyncIterable[bytes]
@@ -171,8 +186,8 @@ class DirectUploadService:
         if session is not None and session.owner_id == actor.id:
             if session.is_expired(self._clock.now()):
                 raise NotFound("no such upload, or it has expired")
-            info = await self._store.stat(session.storage_key)
-            return ResumableState(session, info.size if info else 0, session.size, None)
+            offset = await self._store.appended(session.storage_key)
+            return ResumableState(session, offset or 0, session.size, None)
         file = await self._files.get(upload_id)
         if file is None or file.owner_id != actor.id:
             raise NotFound("no such upload, or it has expired")
@@ -200,8 +215,9 @@ class DirectUploadService:
         if size < state.session.size:
             return ResumableState(state.session, size, state.session.size, None)
         whole = self._digests.take(upload_id, size)
-        file = await self.complete_direct_upload(
-            actor, upload_id, sha256=whole.hexdigest() if whole is not None else None
+        await self._store.seal(state.session.storage_key)
+        file = await self._complete(
+            state.session, sha256=whole.hexdigest() if whole is not None else None
         )
         return ResumableState(None, file.size, file.size, file)
 
@@ -212,23 +228,26 @@ class DirectUploadService:
         await self._store.delete(state.session.storage_key)
         await self._uploads.delete(state.session.id)
 
-    async def complete_direct_upload(
-        self, actor: User, upload_id: str, *, sha256: str | None = None
-    ) -> StoredFile:
-        """Check what arrived and record it. The bytes are first moved to the file's own key,
-        which no upload URL points at, and checked there: a presigned PUT still valid, or a
-        slow PUT finishing later, can only replace the discarded staging object, never the
-        bytes that were checked, hashed and recorded."""
+    async def complete_direct_upload(self, actor: User, upload_id: str) -> StoredFile:
+        """Check what arrived and record it."""
         session = await self._uploads.get(upload_id)
         if session is None or session.owner_id != actor.id or session.is_expired(self._clock.now()):
             raise NotFound("no such upload, or it has expired")
         if await self._store.stat(session.storage_key) is None:
             raise Conflict("nothing has arrived for this upload yet")
+        return await self._complete(session)
+
+    async def _complete(self, session: UploadSession, *, sha256: str | None = None) -> StoredFile:
+        """The bytes are first moved to the file's own key, which no upload URL points at,
+        and checked there: a presigned PUT still valid, or a slow PUT finishing later, can
+        only replace the discarded staging object, never the bytes that were checked, hashed
+        and recorded (a resumable upload is already there)."""
         key = session.id  # the file's id, as for uploads through the API
-        try:
-            await self._store.move(session.storage_key, key)
-        except NotFound:
-            raise NotFound("no such upload") from None  # a concurrent completion took it
+        if session.storage_key != key:
+            try:
+                await self._store.move(session.storage_key, key)
+            except NotFound:
+                raise NotFound("no such upload") from None  # a concurrent completion took it
         try:
             file = await self._checked_arrival(session, key, sha256)
         except DomainError:

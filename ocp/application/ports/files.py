@@ -59,7 +59,18 @@ class FileStore(Protocol):
         What arrives before the client goes away is kept (a resumed upload goes on from
         it). With `sha256`, the added part must hash to it, else it is cut off again and
         `ChecksumMismatch`. `running` (a hashlib object) is fed the bytes as they are
-        written. Appends to one key never interleave."""
+        written. Appends to one key never interleave: one that would is `Conflict`, or waits
+        its turn. The appended object may stay unreadable (`stat` None) until `seal`."""
+        ...
+
+    async def appended(self, key: str) -> int | None:
+        """How many bytes `append` has kept under `key` so far; None when none were."""
+        ...
+
+    async def seal(self, key: str) -> None:
+        """The appended object becomes a whole object under `key`, read as any other (S3
+        completes its multipart upload); no more appends. `NotFound` when nothing was
+        appended."""
         ...
 
     async def open(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
@@ -76,11 +87,13 @@ class FileStore(Protocol):
         ...
 
     async def delete(self, key: str) -> None:
-        """Remove the object; nothing happens when it is not there."""
+        """Remove the object, and what appending to it has kept; nothing happens when it is
+        not there."""
         ...
 
     def list_objects(self) -> AsyncIterator[ObjectInfo]:
-        """Every stored object, for garbage collection."""
+        """Every stored object, for garbage collection (an object still being appended to
+        is listed under its key too)."""
         ...
 
     async def remove_stale_drafts(self, older_than: datetime) -> int:

@@ -108,7 +108,7 @@ async def tus_create(
     upload_checksum: Annotated[str | None, Header(max_length=128)] = None,
 ) -> Response:
     meta = _metadata(upload_metadata)
-    ticket = await direct.start_direct_upload(
+    session = await direct.start_resumable_upload(
         user,
         DirectUploadRequest(
             filename=meta.get("filename", "upload"),
@@ -118,7 +118,7 @@ async def tus_create(
             course_id=meta.get("course_id") or None,
         ),
     )
-    upload_id = ticket.session.id
+    upload_id = session.id
     location = {"Location": f"/api/v1/files/tus/{upload_id}"}
     if content_type == OFFSET_STREAM or upload_length == 0:
         state = await direct.append_resumable(
