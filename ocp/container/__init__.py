@@ -69,6 +69,7 @@ from ocp.application.events.webhooks import WebhookService
 from ocp.application.files import DirectUploadService, FilePolicy, FileService, UploadService
 from ocp.application.files.direct import RunningDigests
 from ocp.application.identity import (
+    AccountService,
     AdminService,
     IdentityPolicy,
     PasswordService,
@@ -76,8 +77,12 @@ from ocp.application.identity import (
     SessionService,
 )
 from ocp.application.identity.passwords import (
+    EMAIL_CHANGE_JOB,
+    EMAIL_CHANGED_JOB,
     EMAIL_VERIFICATION_JOB,
     PASSWORD_RESET_JOB,
+    EmailChangedNotice,
+    EmailChangeMail,
     PasswordResetMail,
     VerificationMail,
 )
@@ -462,6 +467,19 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         policy=file_policy,
     )
+    account_service = providers.Factory(
+        AccountService,
+        users=users,
+        refresh_tokens=refresh_tokens,
+        one_time_tokens=one_time_tokens,
+        hasher=password_hasher,
+        enrollments=enrollments,
+        submissions=submissions,
+        reviews=reviews,
+        files=files,
+        file_service=file_service,
+        clock=clock,
+    )
     enrollment_service = providers.Factory(
         EnrollmentService,
         courses=courses,
@@ -531,6 +549,8 @@ class Container(containers.DeclarativeContainer):
             {
                 PASSWORD_RESET_JOB: providers.Factory(PasswordResetMail, password_service),
                 EMAIL_VERIFICATION_JOB: providers.Factory(VerificationMail, password_service),
+                EMAIL_CHANGE_JOB: providers.Factory(EmailChangeMail, password_service),
+                EMAIL_CHANGED_JOB: providers.Factory(EmailChangedNotice, password_service),
                 BULK_ENROLLMENT_JOB: providers.Factory(
                     BulkEnrollmentJob, service=enrollment_service, users=users, clock=clock
                 ),

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from ocp.domain.changes import UNSET, Changes, Unset
-from ocp.domain.errors import PermissionDenied, RuleViolated
+from ocp.domain.errors import NotFound, PermissionDenied, RuleViolated
 
 # A pragmatic syntax check (RFC 5322 dot-atom local part, a dotted domain); deliverability is
 # not our business. Unicode letters are allowed in both parts (RFC 6531).
@@ -23,6 +23,9 @@ PASSWORD_MAX_CHARS = 128
 FULL_NAME_MAX_CHARS = 100
 BIO_MAX_CHARS = 2000
 EMAIL_MAX_CHARS = 254
+
+
+DELETED_NAME = "Deleted user"
 
 
 class Role(StrEnum):
@@ -179,6 +182,7 @@ class User:
     # Bumped whenever every outstanding access token must die at once (password reset).
     token_generation: int = 0
     version: int = 1
+    deleted_at: datetime | None = None  # an erased account: a tombstone nobody logs in to
 
     @classmethod
     def register(
@@ -232,12 +236,38 @@ class User:
         self.email_verified = True
         self._touch(now)
 
+    def erase(self, now: datetime) -> None:
+        """Delete the account: its personal data goes, the record stays as an anonymous
+        tombstone (reviews, submissions and enrolments keep a valid author, so every course
+        aggregate and gradebook stays exact), and nobody can log in to it again."""
+        if self.deleted_at is not None:
+            raise NotFound("no such user")
+        placeholder = f"deleted-{self.id}@deleted.invalid"
+        self.email = Email.as_stored(placeholder, placeholder)  # frees the real address
+        self.full_name = DELETED_NAME
+        self.bio = ""
+        self.avatar_file_id = None
+        self.password_hash = ""  # matches no password
+        self.is_active = False
+        self.email_verified = False
+        self.token_generation += 1
+        self.deleted_at = now
+        self._touch(now)
+
+    def change_email(self, email: Email, now: datetime) -> None:
+        """The address proven by a token mailed to it: verified by that very proof."""
+        self.email = email
+        self.email_verified = True
+        self._touch(now)
+
     def administer(
         self, actor: User, now: datetime, *, role: Role | None = None, is_active: bool | None = None
     ) -> None:
         """An admin changes this user's role or activity; an admin cannot lock themself out."""
         if not actor.is_admin:
             raise PermissionDenied("only an admin may change roles or deactivate users")
+        if self.deleted_at is not None:
+            raise RuleViolated("the account was deleted; it cannot be changed", field="is_active")
         if actor.id == self.id and (
             (role is not None and role is not Role.ADMIN) or is_active is False
         ):

@@ -12,7 +12,7 @@ import pytest
 
 from ocp.application.ports.identity import OneTimePurpose, RefreshToken, SpendResult
 from ocp.domain.errors import Conflict, NotFound, StaleVersion
-from ocp.domain.users import ProfileChanges, Role
+from ocp.domain.users import Email, ProfileChanges, Role
 from tests.builders import a_user
 from tests.contracts import FromStores
 
@@ -77,6 +77,19 @@ class UserRepositoryContract(FromStores):
         found = await users.get_many([other.id, "nobody", admin.id, other.id])
         assert sorted(u.id for u in found) == sorted([admin.id, other.id])
 
+    async def test_a_changed_email_is_found_by_it_and_must_be_free(self, users):
+        first, second = a_user(email="one@example.com"), a_user(email="two@example.com")
+        await users.add(first)
+        await users.add(second)
+        first.change_email(Email("One.New@Example.com"), NOW)
+        await users.update(first, first.version - 1)
+        assert (await users.get_by_email("one.new@example.com")).id == first.id
+        assert await users.get_by_email("one@example.com") is None
+        second.change_email(Email("one.new@example.com"), NOW)
+        with pytest.raises(Conflict):
+            await users.update(second, second.version - 1)
+        assert (await users.get(second.id)).email.value == "two@example.com"
+
     async def test_get_many_by_email_finds_the_known_ones_in_any_number(self, users):
         made = [a_user(email=f"Bulk{n}@Example.com") for n in range(1205)]
         for user in made:
@@ -134,6 +147,30 @@ class RefreshTokenStoreContract(FromStores):
         assert await refresh_tokens.find("b") is None
         assert (await refresh_tokens.find("a")).user_id == "u1"
 
+    async def test_sessions_of_a_user_are_the_live_ones_most_recently_used_first(
+        self, refresh_tokens
+    ):
+        def token(hash_: str, family: str, at: int, user: str = "u1", agent: str | None = None):
+            issued = NOW + timedelta(minutes=at)
+            return RefreshToken(
+                hash_, family, user, issued, issued + timedelta(hours=1), None, agent
+            )
+
+        await refresh_tokens.add(token("a1", "phone", 0, agent="Phone/1"))
+        await refresh_tokens.add(token("b1", "laptop", 5, agent="Laptop/2"))
+        await refresh_tokens.add(token("a2", "phone", 10, agent="Other/3"))  # a refresh
+        await refresh_tokens.add(token("c1", "ended", 1))
+        await refresh_tokens.add(token("d1", "theirs", 2, user="u2"))
+        await refresh_tokens.revoke_family("ended")
+        found = await refresh_tokens.sessions_of("u1", NOW + timedelta(minutes=11))
+        assert [(s.id, s.user_agent) for s in found] == [
+            ("phone", "Phone/1"),  # the login's agent, its latest use
+            ("laptop", "Laptop/2"),
+        ]
+        assert found[0].created_at == NOW and found[0].last_used_at == NOW + timedelta(minutes=10)
+        later = NOW + timedelta(minutes=66)  # the laptop's last token has expired
+        assert [s.id for s in await refresh_tokens.sessions_of("u1", later)] == ["phone"]
+
     async def test_a_revoked_family_stays_revoked_when_a_token_is_added(self, refresh_tokens):
         await refresh_tokens.add(_token("a"))
         await refresh_tokens.revoke_family("fam1")
@@ -145,8 +182,16 @@ class OneTimeTokenStoreContract(FromStores):
     async def test_a_token_is_consumed_once(self, one_time_tokens):
         purpose = OneTimePurpose.PASSWORD_RESET
         await one_time_tokens.add(purpose, "h1", "u1", NOW + timedelta(hours=1))
-        assert await one_time_tokens.consume(purpose, "h1", NOW) == "u1"
+        assert (await one_time_tokens.consume(purpose, "h1", NOW)).user_id == "u1"
         assert await one_time_tokens.consume(purpose, "h1", NOW) is None
+
+    async def test_a_token_carries_its_payload(self, one_time_tokens):
+        purpose = OneTimePurpose.EMAIL_CHANGE
+        await one_time_tokens.add(
+            purpose, "h1", "u1", NOW + timedelta(hours=1), {"new_email": "n@example.com"}
+        )
+        grant = await one_time_tokens.consume(purpose, "h1", NOW)
+        assert grant.user_id == "u1" and grant.payload == {"new_email": "n@example.com"}
 
     async def test_expired_or_other_purpose_tokens_do_not_work(self, one_time_tokens):
         await one_time_tokens.add(
@@ -162,7 +207,7 @@ class OneTimeTokenStoreContract(FromStores):
         await one_time_tokens.add(purpose, "h2", "u2", NOW + timedelta(hours=1))
         await one_time_tokens.discard_user(purpose, "u1")
         assert await one_time_tokens.consume(purpose, "h1", NOW) is None
-        assert await one_time_tokens.consume(purpose, "h2", NOW) == "u2"
+        assert (await one_time_tokens.consume(purpose, "h2", NOW)).user_id == "u2"
 
 
 class LoginThrottleContract(FromStores):

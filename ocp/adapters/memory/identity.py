@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 
 from ocp.application.ports.identity import (
     MailMessage,
+    OneTimeGrant,
     OneTimePurpose,
     RefreshToken,
+    SessionInfo,
     SpendResult,
 )
 from ocp.domain.errors import Conflict, NotFound, StaleVersion
@@ -44,6 +46,11 @@ class InMemoryUserRepository:
             raise NotFound("no such user")
         if stored.version != expected_version:
             raise StaleVersion("the user was changed since you read it; read it again")
+        if user.email.key != stored.email.key:
+            if user.email.key in self._id_by_email:
+                raise Conflict("an account with this email already exists")
+            del self._id_by_email[stored.email.key]
+            self._id_by_email[user.email.key] = user.id
         self._by_id[user.id] = replace(user)
 
     async def list_after(
@@ -85,11 +92,31 @@ class InMemoryRefreshTokenStore:
         self._spent: dict[str, datetime] = {}  # token hash -> when it was spent
         self._revoked_families: set[str] = set()
         self._live_families: dict[str, str] = {}  # family -> user
+        self._sessions: dict[str, SessionInfo] = {}
+        self._expiry: dict[str, datetime] = {}
 
     async def add(self, token: RefreshToken) -> None:
         self._tokens[token.token_hash] = copy.copy(token)
         if token.family_id not in self._revoked_families:
             self._live_families[token.family_id] = token.user_id
+        known = self._sessions.get(token.family_id)
+        self._sessions[token.family_id] = SessionInfo(
+            id=token.family_id,
+            created_at=known.created_at if known else token.issued_at,
+            last_used_at=max(known.last_used_at, token.issued_at) if known else token.issued_at,
+            user_agent=known.user_agent if known else token.user_agent,
+        )
+        self._expiry[token.family_id] = max(
+            self._expiry.get(token.family_id, token.expires_at), token.expires_at
+        )
+
+    async def sessions_of(self, user_id: str, now: datetime) -> list[SessionInfo]:
+        found = [
+            self._sessions[family]
+            for family, owner in self._live_families.items()
+            if owner == user_id and self._expiry[family] > now
+        ]
+        return sorted(found, key=lambda s: s.last_used_at, reverse=True)
 
     async def spend(
         self, token_hash: str, now: datetime
@@ -126,21 +153,28 @@ class InMemoryRefreshTokenStore:
 
 class InMemoryOneTimeTokenStore:
     def __init__(self) -> None:
-        self._tokens: dict[tuple[OneTimePurpose, str], tuple[str, datetime]] = {}
+        self._tokens: dict[tuple[OneTimePurpose, str], tuple[str, datetime, dict[str, str]]] = {}
 
     async def add(
-        self, purpose: OneTimePurpose, token_hash: str, user_id: str, expires_at: datetime
+        self,
+        purpose: OneTimePurpose,
+        token_hash: str,
+        user_id: str,
+        expires_at: datetime,
+        payload: dict[str, str] | None = None,
     ) -> None:
-        self._tokens[(purpose, token_hash)] = (user_id, expires_at)
+        self._tokens[(purpose, token_hash)] = (user_id, expires_at, dict(payload or {}))
 
-    async def consume(self, purpose: OneTimePurpose, token_hash: str, now: datetime) -> str | None:
+    async def consume(
+        self, purpose: OneTimePurpose, token_hash: str, now: datetime
+    ) -> OneTimeGrant | None:
         entry = self._tokens.pop((purpose, token_hash), None)
         if entry is None or entry[1] <= now:
             return None
-        return entry[0]
+        return OneTimeGrant(entry[0], dict(entry[2]))
 
     async def discard_user(self, purpose: OneTimePurpose, user_id: str) -> None:
-        for key, (owner, _) in list(self._tokens.items()):
+        for key, (owner, _, _) in list(self._tokens.items()):
             if key[0] is purpose and owner == user_id:
                 del self._tokens[key]
 

@@ -171,6 +171,10 @@ class InMemorySubmissionRepository:
             copy.deepcopy(s) for s in rows if after_attempt is None or s.attempt > after_attempt
         ][:limit]
 
+    async def list_user(self, user_id: str, after_id: str | None, limit: int) -> list[Submission]:
+        rows = sorted((s for s in self._by_id.values() if s.user_id == user_id), key=lambda s: s.id)
+        return [copy.deepcopy(s) for s in rows if after_id is None or s.id > after_id][:limit]
+
     async def list_latest(
         self, assignment_id: str, after_user_id: str | None, limit: int
     ) -> list[Submission]:
@@ -245,6 +249,12 @@ class InMemoryReviewRepository:
                 del self._by_pair[pair]
                 return True
         return False
+
+    async def list_user(self, user_id: str, after_id: str | None, limit: int) -> list[Review]:
+        rows = sorted(
+            (r for (_, u), r in self._by_pair.items() if u == user_id), key=lambda r: r.id
+        )
+        return [copy.deepcopy(r) for r in rows if after_id is None or r.id > after_id][:limit]
 
     async def list_course(self, course_id: str, before_id: str | None, limit: int) -> list[Review]:
         rows = sorted(

@@ -15,11 +15,18 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from ocp.adapters.mongo.errors import translate_errors
-from ocp.application.ports.identity import OneTimePurpose, RefreshToken, SpendResult
+from ocp.application.ports.identity import (
+    OneTimeGrant,
+    OneTimePurpose,
+    RefreshToken,
+    SessionInfo,
+    SpendResult,
+)
 from ocp.domain.errors import Conflict, NotFound, StaleVersion
 from ocp.domain.users import Email, Role, User
 
 Doc = dict[str, Any]
+MAX_SESSIONS_LISTED = 500  # a bound on what one user can make the server read
 _IN_BATCH = 1000  # values per `$in`: keeps each command small whatever the caller asks
 
 
@@ -40,6 +47,7 @@ def _user_to_doc(user: User) -> Doc:
         "version": user.version,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
+        "deleted_at": user.deleted_at,
     }
 
 
@@ -59,6 +67,7 @@ def _user_from_doc(doc: Doc) -> User:
         version=doc["version"],
         created_at=doc["created_at"],
         updated_at=doc["updated_at"],
+        deleted_at=doc.get("deleted_at"),
     )
 
 
@@ -86,9 +95,12 @@ class MongoUserRepository:
         return _user_from_doc(doc) if doc else None
 
     async def update(self, user: User, expected_version: int) -> None:
-        result = await self._users.replace_one(
-            {"_id": user.id, "version": expected_version}, _user_to_doc(user)
-        )
+        try:
+            result = await self._users.replace_one(
+                {"_id": user.id, "version": expected_version}, _user_to_doc(user)
+            )
+        except DuplicateKeyError:  # a changed address another account has meanwhile
+            raise Conflict("an account with this email already exists") from None
         if result.matched_count == 0:
             if await self._users.count_documents({"_id": user.id}, limit=1) == 0:
                 raise NotFound("no such user")
@@ -143,8 +155,13 @@ class MongoRefreshTokenStore:
         await self._sessions.update_one(
             {"_id": token.family_id},
             {
-                "$setOnInsert": {"user_id": token.user_id, "revoked": False},
-                "$max": {"expires_at": token.expires_at},
+                "$setOnInsert": {
+                    "user_id": token.user_id,
+                    "revoked": False,
+                    "created_at": token.issued_at,
+                    "user_agent": token.user_agent,
+                },
+                "$max": {"expires_at": token.expires_at, "last_used_at": token.issued_at},
             },
             upsert=True,
         )
@@ -202,6 +219,21 @@ class MongoRefreshTokenStore:
             where["_id"] = {"$ne": except_family}
         await self._sessions.update_many(where, {"$set": {"revoked": True}})
 
+    async def sessions_of(self, user_id: str, now: datetime) -> list[SessionInfo]:
+        # A user has a handful of live sessions: read by the (user_id, revoked) index, sorted here.
+        found = [
+            SessionInfo(
+                id=doc["_id"],
+                created_at=doc.get("created_at") or doc["expires_at"],
+                last_used_at=doc.get("last_used_at") or doc.get("created_at") or doc["expires_at"],
+                user_agent=doc.get("user_agent"),
+            )
+            async for doc in self._sessions.find(
+                {"user_id": user_id, "revoked": False, "expires_at": {"$gt": now}}
+            ).limit(MAX_SESSIONS_LISTED)
+        ]
+        return sorted(found, key=lambda s: s.last_used_at, reverse=True)
+
 
 def _token_from_doc(doc: Doc) -> RefreshToken:
     return RefreshToken(
@@ -226,7 +258,12 @@ class MongoOneTimeTokenStore:
         )
 
     async def add(
-        self, purpose: OneTimePurpose, token_hash: str, user_id: str, expires_at: datetime
+        self,
+        purpose: OneTimePurpose,
+        token_hash: str,
+        user_id: str,
+        expires_at: datetime,
+        payload: dict[str, str] | None = None,
     ) -> None:
         await self._tokens.insert_one(
             {
@@ -234,14 +271,17 @@ class MongoOneTimeTokenStore:
                 "purpose": purpose.value,
                 "user_id": user_id,
                 "expires_at": expires_at,
+                "payload": payload or {},
             }
         )
 
-    async def consume(self, purpose: OneTimePurpose, token_hash: str, now: datetime) -> str | None:
+    async def consume(
+        self, purpose: OneTimePurpose, token_hash: str, now: datetime
+    ) -> OneTimeGrant | None:
         doc = await self._tokens.find_one_and_delete(
             {"_id": token_hash, "purpose": purpose.value, "expires_at": {"$gt": now}}
         )
-        return doc["user_id"] if doc else None
+        return OneTimeGrant(doc["user_id"], dict(doc.get("payload") or {})) if doc else None
 
     async def discard_user(self, purpose: OneTimePurpose, user_id: str) -> None:
         await self._tokens.delete_many({"user_id": user_id, "purpose": purpose.value})

@@ -135,6 +135,23 @@ class FileService:
         if await self._files.delete(file.id):
             await self._store.delete(file.storage_key)
 
+    async def erase_files_of(self, owner_id: str, batch: int = 200) -> int:
+        """A deleted account's files go, but those something still needs (a lesson's
+        material, a graded submission's evidence: `_in_use_by`); how many went."""
+        removed = 0
+        before: str | None = None
+        while page := await self._files.list_owned(
+            owner_id, purpose=None, course_id=None, before_id=before, limit=batch
+        ):
+            for file in page:
+                if await self._in_use_by(file) is None and await self._files.delete(file.id):
+                    await self._store.delete(file.storage_key)
+                    removed += 1
+            before = page[-1].id
+            if len(page) < batch:
+                break
+        return removed
+
     async def _in_use_by(self, file: StoredFile) -> str | None:
         """What still needs the file (for the client), None when nothing does: lesson material
         while a lesson points at it, a submission's file once the attempt is graded (evidence)."""

@@ -24,6 +24,8 @@ class IdentityPolicy:
     # Where a mail's link points; `{token}` is replaced. Empty: the mail carries the bare token.
     password_reset_url: str = ""
     email_verification_url: str = ""
+    email_change_ttl_s: int = 86_400
+    email_change_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)

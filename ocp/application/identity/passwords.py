@@ -25,11 +25,13 @@ from ocp.application.ports.identity import (
     TokenIssuer,
     UserRepository,
 )
-from ocp.domain.errors import InvalidOneTimeToken, RuleViolated
+from ocp.domain.errors import Conflict, InvalidOneTimeToken, PermissionDenied, RuleViolated
 from ocp.domain.users import Email, Password, User
 
 PASSWORD_RESET_JOB = "password_reset_mail"
 EMAIL_VERIFICATION_JOB = "email_verification_mail"
+EMAIL_CHANGE_JOB = "email_change_mail"
+EMAIL_CHANGED_JOB = "email_changed_notice"
 
 
 class PasswordService:
@@ -141,6 +143,81 @@ class PasswordService:
         now = self._clock.now()
         await save_user(self._users, user, None, lambda u: u.verify_email(now))
 
+    # --- changing the address: proven by a token mailed to the new one -----------------
+
+    async def request_email_change(
+        self, actor: User, session_id: str, new_email: str, current_password: str
+    ) -> None:
+        """Check the password and that the address is free, then mail (from the worker) a
+        single-use token to the new address; nothing changes until it is confirmed."""
+        try:
+            email = Email(new_email)
+        except RuleViolated as exc:
+            raise RuleViolated(str(exc), field="new_email") from None
+        if not await self._hasher.verify(current_password, actor.password_hash):
+            raise PermissionDenied("the current password is not correct")
+        if email.key == actor.email.key:
+            raise RuleViolated("is already your address", field="new_email")
+        if await self._users.get_by_email(email.key) is not None:
+            raise Conflict("that email address is taken")
+        payload = {"user_id": actor.id, "new_email": email.value, "session_id": session_id}
+        await self._queue.queue(EMAIL_CHANGE_JOB, payload, created_by=actor.id)
+
+    async def send_email_change(self, user_id: str, new_email: str, session_id: str) -> None:
+        """The worker's half: mail the token to the new address (asking again invalidates
+        the earlier link)."""
+        user = await self._users.get(user_id)
+        if user is None or not user.is_active:
+            return
+        await self._mail_one_time(
+            OneTimePurpose.EMAIL_CHANGE,
+            user,
+            subject="Confirm your new OCP email address",
+            intro="Please confirm that this address is to be the one of your OCP account.",
+            url_template=self._policy.email_change_url,
+            ttl_s=self._policy.email_change_ttl_s,
+            to=new_email,
+            payload={"new_email": new_email, "session_id": session_id},
+        )
+
+    async def confirm_email_change(self, token: str) -> None:
+        """The address changes; every session but the one that asked ends; the old address
+        is told (by the worker)."""
+        grant = await self._one_time.consume(
+            OneTimePurpose.EMAIL_CHANGE, self._tokens.hash_secret_token(token), self._clock.now()
+        )
+        user = await self._users.get(grant.user_id) if grant else None
+        if grant is None or user is None or not user.is_active:
+            raise InvalidOneTimeToken("the token is unknown, already used or expired")
+        email = Email(grant.payload["new_email"])
+        old = user.email
+        holder = await self._users.get_by_email(email.key)
+        if holder is not None and holder.id != user.id:
+            raise Conflict("that email address was taken meanwhile")
+        now = self._clock.now()
+        # The unique index on the address decides a race with a registration.
+        await save_user(self._users, user, None, lambda u: u.change_email(email, now))
+        await self._refresh_tokens.revoke_user(user.id, except_family=grant.payload["session_id"])
+        await self._queue.queue(
+            EMAIL_CHANGED_JOB, {"to": old.value, "new_email": email.value}, created_by=user.id
+        )
+
+    async def send_email_changed(self, to: str, new_email: str) -> None:
+        try:
+            address = str(Email(to))
+        except RuleViolated:
+            return
+        await self._mailer.send(
+            MailMessage(
+                to=address,
+                subject="Your OCP email address was changed",
+                text=(
+                    f"The email address of your OCP account is now {new_email}.\n\n"
+                    "If this was not you, reset your password and contact support.\n"
+                ),
+            )
+        )
+
     async def _mail_one_time(
         self,
         purpose: OneTimePurpose,
@@ -150,11 +227,13 @@ class PasswordService:
         intro: str,
         url_template: str,
         ttl_s: int,
+        to: str | None = None,
+        payload: dict[str, str] | None = None,
     ) -> None:
-        """Issue a single-use token and mail it. One outstanding token per purpose: asking
-        again invalidates the earlier mail's link."""
+        """Issue a single-use token and mail it (to the user, or `to`). One outstanding token
+        per purpose: asking again invalidates the earlier mail's link."""
         try:
-            to = str(Email(user.email.value))
+            address = str(Email(to or user.email.value))
         except RuleViolated:
             # An address stored before today's rules (a control or hidden character) is never
             # put in a mail header.
@@ -162,20 +241,20 @@ class PasswordService:
         await self._one_time.discard_user(purpose, user.id)
         token, token_hash = self._tokens.new_secret_token()
         expires_at = self._clock.now() + timedelta(seconds=ttl_s)
-        await self._one_time.add(purpose, token_hash, user.id, expires_at)
+        await self._one_time.add(purpose, token_hash, user.id, expires_at, payload)
         await self._mailer.send(
             MailMessage(
-                to=to,
+                to=address,
                 subject=subject,
                 text=_mail_text(intro, url_template, token, ttl_s),
             )
         )
 
     async def _consume(self, purpose: OneTimePurpose, token: str) -> User:
-        user_id = await self._one_time.consume(
+        grant = await self._one_time.consume(
             purpose, self._tokens.hash_secret_token(token), self._clock.now()
         )
-        user = await self._users.get(user_id) if user_id else None
+        user = await self._users.get(grant.user_id) if grant else None
         if user is None:
             raise InvalidOneTimeToken("the token is unknown, already used or expired")
         return user
@@ -213,4 +292,27 @@ class VerificationMail:
 
     async def run(self, job: Job, checkpoint: Checkpoint) -> dict[str, Any] | None:
         await self._passwords.send_email_verification(job.payload["user_id"])
+        return None
+
+
+class EmailChangeMail:
+    """The job of an email-change request: the token to the new address."""
+
+    def __init__(self, passwords: PasswordService) -> None:
+        self._passwords = passwords
+
+    async def run(self, job: Job, checkpoint: Checkpoint) -> dict[str, Any] | None:
+        p = job.payload
+        await self._passwords.send_email_change(p["user_id"], p["new_email"], p["session_id"])
+        return None
+
+
+class EmailChangedNotice:
+    """The job of a confirmed email change: the old address is told."""
+
+    def __init__(self, passwords: PasswordService) -> None:
+        self._passwords = passwords
+
+    async def run(self, job: Job, checkpoint: Checkpoint) -> dict[str, Any] | None:
+        await self._passwords.send_email_changed(job.payload["to"], job.payload["new_email"])
         return None

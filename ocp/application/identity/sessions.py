@@ -14,12 +14,15 @@ from ocp.application.ports.identity import (
     PasswordHasher,
     RefreshToken,
     RefreshTokenStore,
+    SessionInfo,
     SpendResult,
     TokenIssuer,
     UserRepository,
 )
-from ocp.domain.errors import AuthenticationFailed, RuleViolated, TooManyAttempts
+from ocp.domain.errors import AuthenticationFailed, NotFound, RuleViolated, TooManyAttempts
 from ocp.domain.users import Email, User
+
+USER_AGENT_CHARS = 256  # what a session keeps of its login's User-Agent
 
 
 class SessionService:
@@ -44,7 +47,7 @@ class SessionService:
         self._ids = ids
         self._policy = policy
 
-    async def login(self, email: str, password: str) -> TokenPair:
+    async def login(self, email: str, password: str, user_agent: str | None = None) -> TokenPair:
         """Password flow. Unknown email and wrong password answer alike, in about the same time."""
         try:
             key = Email(email).key  # any spelling of the mailbox, as at registration
@@ -64,10 +67,15 @@ class SessionService:
             await self._throttle.record_failure(key, now)
             raise AuthenticationFailed("incorrect email or password")
         await self._throttle.clear(key)
-        return await self._start_session(user, family_id=self._ids.new_id())
+        agent = user_agent[:USER_AGENT_CHARS] if user_agent else None
+        return await self._start_session(user, family_id=self._ids.new_id(), user_agent=agent)
 
     async def _start_session(
-        self, user: User, family_id: str, successor: tuple[str, str] | None = None
+        self,
+        user: User,
+        family_id: str,
+        successor: tuple[str, str] | None = None,
+        user_agent: str | None = None,
     ) -> TokenPair:
         now = self._clock.now()
         token, token_hash = successor or self._tokens.new_secret_token()
@@ -78,6 +86,7 @@ class SessionService:
                 user_id=user.id,
                 issued_at=now,
                 expires_at=now + timedelta(seconds=self._policy.refresh_ttl_s),
+                user_agent=user_agent,
             )
         )
         return TokenPair(
@@ -121,6 +130,17 @@ class SessionService:
         token = await self._refresh_tokens.find(self._tokens.hash_secret_token(refresh_token))
         if token is not None and token.user_id == actor.id:
             await self._refresh_tokens.revoke_family(token.family_id)
+
+    async def sessions(self, actor: User) -> list[SessionInfo]:
+        """The actor's live sessions, the most recently used first."""
+        return await self._refresh_tokens.sessions_of(actor.id, self._clock.now())
+
+    async def end_session(self, actor: User, session_id: str) -> None:
+        """End one of the actor's sessions: its refresh tokens and, at once, its access tokens
+        (every request checks that its session lives). Anyone else's: `NotFound`."""
+        if not await self._refresh_tokens.is_family_live(session_id, of_user=actor.id):
+            raise NotFound("no such session")
+        await self._refresh_tokens.revoke_family(session_id)
 
     async def authenticate(self, access_token: str) -> tuple[User, str]:
         """The acting user of a bearer token and its session id; every check is made each time,

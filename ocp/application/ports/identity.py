@@ -24,7 +24,7 @@ class UserRepository(Protocol):
 
     async def update(self, user: User, expected_version: int) -> None:
         """Replace the stored user if its version is still `expected_version`, else `StaleVersion`;
-        `NotFound` when it is gone."""
+        `NotFound` when it is gone; `Conflict` when its (changed) email is another's."""
         ...
 
     async def list_after(
@@ -56,6 +56,17 @@ class RefreshToken:
     issued_at: datetime
     expires_at: datetime
     spent_at: datetime | None = None
+    user_agent: str | None = None  # of the login that started the session
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """A live session (a family of refresh tokens), as its owner sees it."""
+
+    id: str
+    created_at: datetime
+    last_used_at: datetime  # its last login or refresh
+    user_agent: str | None
 
 
 class SpendResult(StrEnum):
@@ -89,19 +100,39 @@ class RefreshTokenStore(Protocol):
         """Revoke every family of a user, except `except_family` when given."""
         ...
 
+    async def sessions_of(self, user_id: str, now: datetime) -> list[SessionInfo]:
+        """The user's live (unrevoked, unexpired) sessions, the most recently used first."""
+        ...
+
 
 class OneTimePurpose(StrEnum):
     PASSWORD_RESET = "password_reset"
     EMAIL_VERIFICATION = "email_verification"
+    EMAIL_CHANGE = "email_change"
+
+
+@dataclass(frozen=True, slots=True)
+class OneTimeGrant:
+    """What a used one-time token was issued for: its user, and what it carried."""
+
+    user_id: str
+    payload: dict[str, str]
 
 
 class OneTimeTokenStore(Protocol):
     async def add(
-        self, purpose: OneTimePurpose, token_hash: str, user_id: str, expires_at: datetime
+        self,
+        purpose: OneTimePurpose,
+        token_hash: str,
+        user_id: str,
+        expires_at: datetime,
+        payload: dict[str, str] | None = None,
     ) -> None: ...
 
-    async def consume(self, purpose: OneTimePurpose, token_hash: str, now: datetime) -> str | None:
-        """Atomically use a live token once: the user id, or None when unknown, used or expired."""
+    async def consume(
+        self, purpose: OneTimePurpose, token_hash: str, now: datetime
+    ) -> OneTimeGrant | None:
+        """Atomically use a live token once: its grant, or None when unknown, used or expired."""
         ...
 
     async def discard_user(self, purpose: OneTimePurpose, user_id: str) -> None:

@@ -115,6 +115,10 @@ class SubmissionRepository(Protocol):
         order, as a gradebook page is."""
         ...
 
+    async def list_user(self, user_id: str, after_id: str | None, limit: int) -> list[Submission]:
+        """Every attempt of the user's, in id order after `after_id` (their export)."""
+        ...
+
     async def has_any(self, assignment_id: str) -> bool: ...
 
     async def highest_points(self, assignment_id: str) -> float | None:
@@ -139,6 +143,10 @@ class ReviewRepository(Protocol):
 
     async def remove(self, review_id: str) -> bool:
         """Forget the review; True for the one caller that removed it."""
+        ...
+
+    async def list_user(self, user_id: str, after_id: str | None, limit: int) -> list[Review]:
+        """The user's reviews, in id order after `after_id` (their export)."""
         ...
 
     async def list_course(self, course_id: str, before_id: str | None, limit: int) -> list[Review]:

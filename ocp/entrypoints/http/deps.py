@@ -11,7 +11,13 @@ from fastapi.security import OAuth2PasswordBearer
 
 from ocp.application.courses import CatalogService, CourseService, OutlineService
 from ocp.application.files import DirectUploadService, FileService, UploadService
-from ocp.application.identity import AdminService, PasswordService, ProfileService, SessionService
+from ocp.application.identity import (
+    AccountService,
+    AdminService,
+    PasswordService,
+    ProfileService,
+    SessionService,
+)
 from ocp.application.learning import (
     AssignmentService,
     EnrollmentService,
@@ -43,6 +49,7 @@ Sessions = Annotated[SessionService, use(lambda c: c.session_service)]
 Passwords = Annotated[PasswordService, use(lambda c: c.password_service)]
 Profiles = Annotated[ProfileService, use(lambda c: c.profile_service)]
 Admin = Annotated[AdminService, use(lambda c: c.admin_service)]
+Accounts = Annotated[AccountService, use(lambda c: c.account_service)]
 Courses = Annotated[CourseService, use(lambda c: c.course_service)]
 Outline = Annotated[OutlineService, use(lambda c: c.outline_service)]
 Catalog = Annotated[CatalogService, use(lambda c: c.catalog_service)]

@@ -21,6 +21,8 @@ BY_SCHEMA: dict[str, dict[str, Any]] = {
     "TokenIn": {"token": "Zt8pQe2m5N1b7Vx4Lk9Jh3Gf6Ds0Aa2Ss4Dd6Ff8Gg0"},
     "ProfileIn": {"full_name": "Ada King", "bio": "Writes the first programs."},
     "PasswordChangeIn": {"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+    "EmailChangeIn": {"new_email": "ada.lovelace@example.org", "current_password": PASSWORD},
+    "CurrentPasswordIn": {"current_password": PASSWORD},
     "AdminUserIn": {"role": "instructor", "is_active": True},
     "CourseIn": {
         "title": "Introduction to Python",

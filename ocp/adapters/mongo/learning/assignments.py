@@ -155,6 +155,9 @@ class MongoSubmissionRepository:
             name="course_latest_user",
         )
         await self._submissions.create_index([("file_ids", ASCENDING)], name="file_ids_1")
+        await self._submissions.create_index(
+            [("user_id", ASCENDING), ("_id", ASCENDING)], name="user_id"
+        )
 
     async def add(self, submission: Submission) -> None:
         submission.is_latest = True
@@ -213,6 +216,13 @@ class MongoSubmissionRepository:
         if after_attempt is not None:
             where["attempt"] = {"$gt": after_attempt}
         cursor = self._submissions.find(where).sort("attempt", ASCENDING).limit(limit)
+        return [_submission_from_doc(doc) async for doc in cursor]
+
+    async def list_user(self, user_id: str, after_id: str | None, limit: int) -> list[Submission]:
+        where: Doc = {"user_id": user_id}
+        if after_id is not None:
+            where["_id"] = {"$gt": after_id}
+        cursor = self._submissions.find(where).sort("_id", ASCENDING).limit(limit)
         return [_submission_from_doc(doc) async for doc in cursor]
 
     async def list_latest(

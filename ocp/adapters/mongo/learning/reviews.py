@@ -52,6 +52,9 @@ class MongoReviewRepository:
         await self._reviews.create_index(
             [("course_id", ASCENDING), ("_id", DESCENDING)], name="course_id_page"
         )
+        await self._reviews.create_index(
+            [("user_id", ASCENDING), ("_id", ASCENDING)], name="user_id"
+        )
 
     async def add(self, review: Review) -> None:
         # A duplicate becomes `Conflict` in `translate_errors`; the use case then revises the
@@ -73,6 +76,13 @@ class MongoReviewRepository:
 
     async def remove(self, review_id: str) -> bool:
         return (await self._reviews.delete_one({"_id": review_id})).deleted_count == 1
+
+    async def list_user(self, user_id: str, after_id: str | None, limit: int) -> list[Review]:
+        where: Doc = {"user_id": user_id}
+        if after_id is not None:
+            where["_id"] = {"$gt": after_id}
+        cursor = self._reviews.find(where).sort("_id", ASCENDING).limit(limit)
+        return [_review_from_doc(doc) async for doc in cursor]
 
     async def list_course(self, course_id: str, before_id: str | None, limit: int) -> list[Review]:
         where: Doc = {"course_id": course_id}

@@ -71,7 +71,8 @@ async def token(
     # The form reads an empty `grant_type=` as absent; RFC 6749 allows it absent, never empty.
     if form.grant_type is None and "grant_type" in await request.form():
         raise RuleViolated('grant_type must be "password" when sent', field="grant_type")
-    return _tokens(await sessions.login(form.username, form.password), response)
+    agent = request.headers.get("user-agent")
+    return _tokens(await sessions.login(form.username, form.password, agent), response)
 
 
 @router.post(

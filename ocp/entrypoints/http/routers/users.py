@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from ocp.domain.users import ProfileChanges, Role
 from ocp.entrypoints.http.deps import (
+    Accounts,
     Admin,
     CurrentSession,
     CurrentUser,
@@ -15,13 +16,25 @@ from ocp.entrypoints.http.deps import (
     PagingParams,
     Passwords,
     Profiles,
+    Sessions,
     etag,
 )
 from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
 from ocp.entrypoints.http.routing import GuardedRoute
 from ocp.entrypoints.http.schemas.common import PageOut
-from ocp.entrypoints.http.schemas.users import AdminUserIn, PasswordChangeIn, ProfileIn, UserOut
+from ocp.entrypoints.http.schemas.users import (
+    AccountExportOut,
+    AdminUserIn,
+    CurrentPasswordIn,
+    EmailChangeIn,
+    PasswordChangeIn,
+    ProfileIn,
+    SessionOut,
+    SessionsOut,
+    TokenIn,
+    UserOut,
+)
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"], route_class=GuardedRoute)
 
@@ -59,6 +72,81 @@ async def change_password(
     await passwords.change_password(
         session.user, session.session_id, body.current_password, body.new_password
     )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/me/email",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Change the caller's email: a single-use token is mailed to the new address",
+    responses=responses(401, 403, 409, 422),
+)
+async def request_email_change(
+    body: EmailChangeIn, session: CurrentSession, passwords: Passwords
+) -> Response:
+    await passwords.request_email_change(
+        session.user, session.session_id, body.new_email, body.current_password
+    )
+    return Response(status_code=status.HTTP_202_ACCEPTED)
+
+
+@router.post(
+    "/me/email/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Confirm an email change with the mailed token; other sessions end",
+    responses=responses(400, 409, 422),
+)
+async def confirm_email_change(body: TokenIn, passwords: Passwords) -> Response:
+    await passwords.confirm_email_change(body.token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/me/sessions",
+    response_model=SessionsOut,
+    summary="The caller's live sessions (devices logged in), the most recently used first",
+    responses=responses(401),
+)
+async def list_sessions(session: CurrentSession, sessions: Sessions) -> SessionsOut:
+    found = await sessions.sessions(session.user)
+    return SessionsOut(items=[SessionOut.from_domain(s, session.session_id) for s in found])
+
+
+@router.delete(
+    "/me/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End one of the caller's sessions: its refresh and access tokens stop at once",
+    responses=responses(401, 404),
+)
+async def end_session(session_id: str, user: CurrentUser, sessions: Sessions) -> Response:
+    await sessions.end_session(user, session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/me/export",
+    response_model=AccountExportOut,
+    summary="Export every record of the caller's as one JSON document",
+    responses=responses(401),
+)
+async def export_me(
+    session: CurrentSession, accounts: Accounts, response: Response
+) -> AccountExportOut:
+    export = await accounts.export(session.user)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Disposition"] = 'attachment; filename="ocp-account-export.json"'
+    return AccountExportOut.from_domain(export, session.session_id)
+
+
+@router.delete(
+    "/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete the caller's account: personal data erased, sessions ended; reviews and "
+    "submissions stay, anonymous",
+    responses=responses(401, 403, 422),
+)
+async def delete_me(body: CurrentPasswordIn, user: CurrentUser, accounts: Accounts) -> Response:
+    await accounts.delete_own_account(user, body.current_password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -116,3 +204,14 @@ async def administer_user(
     )
     response.headers["ETag"] = etag(changed.version)
     return UserOut.from_domain(changed)
+
+
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a user's account (admin), as the user can",
+    responses=responses(401, 403, 404, 422),
+)
+async def delete_user(user_id: str, user: CurrentUser, accounts: Accounts) -> Response:
+    await accounts.delete_user(user, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from ocp.application.identity import AccountExport
+from ocp.application.ports.identity import SessionInfo
 from ocp.domain.users import (
     BIO_MAX_CHARS,
     EMAIL_MAX_CHARS,
@@ -16,6 +18,8 @@ from ocp.domain.users import (
     User,
 )
 from ocp.entrypoints.http.schemas.common import PLAIN_TEXT, Input
+from ocp.entrypoints.http.schemas.files import FileOut
+from ocp.entrypoints.http.schemas.learning import ReviewOut, SubmissionOut
 
 EmailField = Field(max_length=EMAIL_MAX_CHARS, description="any syntactically valid address")
 PasswordField = Field(
@@ -54,6 +58,37 @@ class TokenIn(Input):
 class PasswordChangeIn(Input):
     current_password: str = Field(max_length=PASSWORD_MAX_CHARS)
     new_password: str = PasswordField
+
+
+class EmailChangeIn(Input):
+    new_email: str = EmailField
+    current_password: str = Field(max_length=PASSWORD_MAX_CHARS)
+
+
+class CurrentPasswordIn(Input):
+    current_password: str = Field(max_length=PASSWORD_MAX_CHARS)
+
+
+class SessionOut(BaseModel):
+    id: str
+    created_at: datetime
+    last_used_at: datetime = Field(description="the session's last login or refresh")
+    user_agent: str | None
+    current: bool = Field(description="the session of the token that asked")
+
+    @classmethod
+    def from_domain(cls, session: SessionInfo, current_session: str) -> SessionOut:
+        return cls(
+            id=session.id,
+            created_at=session.created_at,
+            last_used_at=session.last_used_at,
+            user_agent=session.user_agent,
+            current=session.id == current_session,
+        )
+
+
+class SessionsOut(BaseModel):
+    items: list[SessionOut]
 
 
 class ProfileIn(Input):
@@ -104,4 +139,46 @@ class UserOut(BaseModel):
             avatar_file_id=user.avatar_file_id,
             created_at=user.created_at,
             updated_at=user.updated_at,
+        )
+
+
+class ExportedEnrollmentOut(BaseModel):
+    id: str
+    course_id: str
+    enrolled_at: datetime
+    completed_lesson_ids: list[str]
+    completed_at: datetime | None
+
+
+class AccountExportOut(BaseModel):
+    """Every record of the caller's: profile, sessions, enrolments with their progress,
+    submissions with their grades, reviews, and their files' metadata."""
+
+    exported_at: datetime
+    profile: UserOut
+    sessions: list[SessionOut]
+    enrollments: list[ExportedEnrollmentOut]
+    submissions: list[SubmissionOut]
+    reviews: list[ReviewOut]
+    files: list[FileOut]
+
+    @classmethod
+    def from_domain(cls, export: AccountExport, current_session: str) -> AccountExportOut:
+        return cls(
+            exported_at=export.exported_at,
+            profile=UserOut.from_domain(export.user),
+            sessions=[SessionOut.from_domain(s, current_session) for s in export.sessions],
+            enrollments=[
+                ExportedEnrollmentOut(
+                    id=e.id,
+                    course_id=e.course_id,
+                    enrolled_at=e.enrolled_at,
+                    completed_lesson_ids=list(e.completed_lesson_ids),
+                    completed_at=e.completed_at,
+                )
+                for e in export.enrollments
+            ],
+            submissions=[SubmissionOut.from_domain(x) for x in export.submissions],
+            reviews=[ReviewOut.from_domain(r) for r in export.reviews],
+            files=[FileOut.from_domain(f) for f in export.files],
         )
