@@ -5,11 +5,23 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    InitSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 # HS256 wants a key at least as long as its hash (RFC 7518 3.2); the token issuer refuses a
 # shorter one, so a short key must stop start-up rather than fail every sign-in later.
@@ -18,14 +30,41 @@ JWT_SECRET_MIN_BYTES = 32
 
 RATE = r"^[1-9][0-9]{0,8}/(second|minute|hour|day)$"
 
+# The settings that hold a secret. Each may come from a file instead, OCP_<NAME>_FILE=/path (a
+# mounted Docker or Kubernetes secret), so the value never sits in the environment, where
+# `ps e`, /proc/<pid>/environ and crash reports can read it.
+SECRET_SETTINGS = (
+    "jwt_secret",
+    "smtp_password",
+    "metrics_token",
+    "bootstrap_admin_password",
+    "mongodb_uri",  # may hold a password
+)
+
+# Where Docker (swarm and compose) mounts secrets; read when it exists and OCP_SECRETS_DIR
+# names no other directory.
+DEFAULT_SECRETS_DIR = Path("/run/secrets")
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="OCP_", env_file=".env", extra="ignore", validate_default=True
+        env_prefix="OCP_",
+        env_file=".env",
+        extra="ignore",
+        validate_default=True,
+        # An error names the variable, never echoes the input: that holds every secret.
+        hide_input_in_errors=True,
     )
 
     env: Literal["development", "production"] = Field(
-        "development", description="production requires an explicit OCP_JWT_SECRET"
+        "development",
+        description="production refuses the defaults that are only safe on a developer's "
+        "machine (`production_problems`)",
+    )
+    secrets_dir: Path | None = Field(
+        None,
+        description="a directory where a file named like a variable (`ocp_jwt_secret`, any "
+        "case) holds its value; unset: /run/secrets when it exists",
     )
     host: str = Field("127.0.0.1", description="where `ocp serve` listens")
     port: int = Field(8000, ge=1, le=65535)
@@ -236,12 +275,47 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _production_needs_secrets(self) -> Settings:
-        if self.env == "production" and self.jwt_secret is None:
-            raise ValueError("OCP_JWT_SECRET is required when OCP_ENV=production")
+    def _s3_needs_a_bucket(self) -> Settings:
         if self.file_store == "s3" and not self.s3_bucket:
             raise ValueError("OCP_S3_BUCKET is required when OCP_FILE_STORE=s3")
         return self
+
+    @model_validator(mode="after")
+    def _production_refuses_unsafe_defaults(self) -> Settings:
+        problems = self.production_problems() if self.env == "production" else []
+        if problems:
+            raise ValueError(
+                "OCP_ENV=production refuses to start:\n" + "\n".join(f"- {p}" for p in problems)
+            )
+        return self
+
+    def production_problems(self) -> list[str]:
+        """What a development default would get wrong in production, every one at once, so
+        an operator fixes the deployment in one round."""
+        problems = []
+        if self.mail == "outbox":
+            problems.append(
+                "OCP_MAIL=outbox writes mail to files under OCP_DATA_DIR that nobody reads: "
+                "set OCP_MAIL=smtp and OCP_SMTP_*"
+            )
+        if self.jwt_secret is None:
+            problems.append(
+                "OCP_JWT_SECRET is not set, so a key would be generated on this host alone: "
+                "set OCP_JWT_SECRET or OCP_JWT_SECRET_FILE, the same on every replica"
+            )
+        if self.file_store == "local" and "data_dir" not in self.model_fields_set:
+            problems.append(
+                "OCP_FILE_STORE=local keeps files under the default OCP_DATA_DIR (./var, "
+                "wherever the process starts): set OCP_DATA_DIR to a persistent volume, or "
+                "use OCP_FILE_STORE=s3"
+            )
+        if self.metrics_enabled and self.metrics_token is None and self.metrics_port is None:
+            problems.append(
+                "/metrics is open to whoever reaches the API: set OCP_METRICS_TOKEN (a bearer "
+                "token), or OCP_METRICS_PORT to serve it on a port of its own, or "
+                "OCP_METRICS_ENABLED=false"
+            )
+        return problems
 
     @model_validator(mode="after")
     def _secrets_are_usable(self) -> Settings:
@@ -259,6 +333,34 @@ class Settings(BaseSettings):
                 "set both, or neither"
             )
         return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Highest first: arguments, the environment, OCP_<NAME>_FILE, `.env`, the secrets
+        directory."""
+        variables = {**_variables_of(dotenv_settings), **_variables_of(env_settings)}
+        arguments = (
+            init_settings.init_kwargs if isinstance(init_settings, InitSettingsSource) else {}
+        )
+        directory = _secrets_directory(
+            arguments.get("secrets_dir") or variables.get("ocp_secrets_dir")
+        )
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings,
+            env_settings,
+            SecretFileSettingsSource(settings_cls, variables),
+            dotenv_settings,
+        ]
+        if directory is not None:
+            sources.append(SecretsSettingsSource(settings_cls, secrets_dir=directory))
+        return tuple(sources)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -295,3 +397,64 @@ class Settings(BaseSettings):
             finally:
                 draft.unlink()
         return path.read_text().strip()
+
+
+class SecretFileSettingsSource(PydanticBaseSettingsSource):
+    """OCP_<NAME>_FILE=/path for each of SECRET_SETTINGS: the value is the file's content
+    without its trailing newline. A variable and its _FILE both set is refused: which one
+    wins would be a guess."""
+
+    def __init__(self, settings_cls: type[BaseSettings], variables: Mapping[str, str | None]):
+        super().__init__(settings_cls)
+        self.variables = variables  # lower-case names, as pydantic-settings reads them
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads every secret at once
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in SECRET_SETTINGS:
+            variable = f"OCP_{name.upper()}"
+            path = self.variables.get(f"{variable}_FILE".lower())
+            if path is None:
+                continue
+            if self.variables.get(variable.lower()) is not None:
+                raise SettingsError(f"set {variable} or {variable}_FILE, not both")
+            if not path:
+                raise SettingsError(f"{variable}_FILE is empty: name the file that holds it")
+            try:
+                values[name] = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+                raise SettingsError(f"{variable}_FILE={path} cannot be read: {reason}") from None
+        return values
+
+
+def _variables_of(source: PydanticBaseSettingsSource) -> Mapping[str, str | None]:
+    """The variables a source read (lower-case names): the environment's or `.env`'s."""
+    if isinstance(source, EnvSettingsSource | DotEnvSettingsSource):
+        return source.env_vars
+    return {}
+
+
+def _secrets_directory(configured: object) -> Path | None:
+    if configured:
+        directory = Path(str(configured))
+        if not directory.is_dir():
+            raise SettingsError(f"OCP_SECRETS_DIR={directory} is not a directory")
+        return directory
+    return DEFAULT_SECRETS_DIR if DEFAULT_SECRETS_DIR.is_dir() else None
+
+
+def refusals(error: ValidationError | SettingsError) -> list[str]:
+    """Why the configuration was refused, one entry per problem, naming variables and never
+    echoing a value (a start-up error ends up in logs, and the value may be a secret)."""
+    if isinstance(error, SettingsError):
+        return [str(error)]
+    messages = []
+    for problem in error.errors(include_url=False, include_context=False, include_input=False):
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["loc"]:
+            message = f"OCP_{str(problem['loc'][0]).upper()}: {message}"
+        messages.append(message)
+    return messages

@@ -15,6 +15,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
 from ocp import container as composition
 from ocp.application.demo import DEMO_PASSWORD
 from ocp.container import Container
@@ -23,7 +26,7 @@ from ocp.domain.users import Role
 from ocp.entrypoints.background import worker_of
 from ocp.entrypoints.http.observability import logging_config, serve_metrics_port
 from ocp.entrypoints.workers import reuse_port_supported, serve_workers
-from ocp.settings import Settings
+from ocp.settings import Settings, refusals
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -246,6 +249,13 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     args: Any = build_parser().parse_args(argv)
+    try:
+        Settings()  # every command reads them: a refused configuration stops it before any work
+    except (ValidationError, SettingsError) as exc:
+        print("error: the configuration is refused", file=sys.stderr)
+        for problem in refusals(exc):
+            print(problem, file=sys.stderr)
+        return 2
     return int(args.run(args))
 
 

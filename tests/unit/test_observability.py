@@ -161,8 +161,8 @@ async def test_hsts_follows_its_setting_and_production(tmp_path):
     for overrides, expected in (
         ({}, False),
         ({"hsts": True}, True),
-        ({"env": "production"}, True),
-        ({"env": "production", "hsts": False}, False),
+        ({"env": "production", "metrics_token": "scrape-secret-0123456789"}, True),
+        ({"env": "production", "metrics_token": "scrape-secret-0123456789", "hsts": False}, False),
     ):
         container = Container.for_settings(test_settings(tmp_path, **overrides))
         async with app_client(container) as client:
