@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # newman runs the Postman collection in `make test`; installed locally, pinned, from npm.
 NEWMAN := .tools/node_modules/.bin/newman
+# The typed TypeScript client's tools (tsc, its generator, tus-js-client), as its lock pins them.
+TS_CLIENT := clients/ts/node_modules/.installed
 
 .PHONY: run test lint fuzz bench clean install
 
@@ -26,6 +28,13 @@ $(NEWMAN):
 		echo "npm not found: CI must run the Postman collection (install Node.js)" >&2; exit 1; \
 	else echo "npm not found: the Postman collection test will be skipped"; fi
 
+$(TS_CLIENT): clients/ts/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --prefix clients/ts && touch $@; \
+	elif [ "$${CI:-}" = "true" ]; then \
+		echo "npm not found: CI must run the TypeScript client's tests (install Node.js)" >&2; exit 1; \
+	else echo "npm not found: the TypeScript client's tests will be skipped"; fi
+
 run: $(STAMP)
 	OCP_DEMO_SEED=$${OCP_DEMO_SEED:-true} $(BIN)/ocp serve
 
@@ -35,7 +44,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint $(NEWMAN)
+test: $(STAMP) lint $(NEWMAN) $(TS_CLIENT)
 	$(BIN)/python -m pytest
 
 # Hostile input for longer than make test's bounded run: many examples per operation, every
@@ -50,4 +59,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/mixed.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .tools
+	rm -rf $(VENV) .mypy_cache .ruff_cache .tools clients/ts/node_modules clients/ts/dist
