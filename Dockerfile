@@ -24,7 +24,8 @@ ENV PATH=/opt/ocp/bin:$PATH \
     OCP_HOST=0.0.0.0 \
     OCP_PORT=8000 \
     OCP_DATA_DIR=/var/lib/ocp \
-    OCP_LOG_FORMAT=json
+    OCP_LOG_FORMAT=json \
+    OCP_WORKERS=4
 WORKDIR /var/lib/ocp
 USER 10001:10001
 EXPOSE 8000
@@ -32,4 +33,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]
 # SIGTERM drains in-flight requests, then closes the database and store clients.
 STOPSIGNAL SIGTERM
-CMD ["ocp", "serve", "--host", "0.0.0.0", "--workers", "4"]
+# Worker processes: OCP_WORKERS (set it from the container's CPU limit).
+CMD ["ocp", "serve", "--host", "0.0.0.0"]

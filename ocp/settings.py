@@ -147,6 +147,7 @@ class Settings(BaseSettings):
     smtp_ssl: bool = False
     password_reset_url: str = Field("", description="link in reset mails; {token} is replaced")
     email_verification_url: str = Field("", description="link in verification mails")
+    email_change_url: str = Field("", description="link in email-change confirmation mails")
 
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="comma-separated allowed browser origins"

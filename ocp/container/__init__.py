@@ -28,6 +28,7 @@ from ocp.adapters.cache.webhooks import CachedWebhookRepository
 from ocp.adapters.mail.outbox import OutboxMailer
 from ocp.adapters.mail.smtp import SmtpMailer
 from ocp.adapters.memory import memory_stores
+from ocp.adapters.memory.audit import InMemoryAuditLog
 from ocp.adapters.memory.events import (
     InMemoryDeliveryRepository,
     InMemoryEventLog,
@@ -41,6 +42,7 @@ from ocp.adapters.memory.idempotency import InMemoryIdempotencyStore
 from ocp.adapters.memory.identity import InMemoryMailer
 from ocp.adapters.memory.limits import InMemoryRateCounter
 from ocp.adapters.mongo import mongo_stores
+from ocp.adapters.mongo.audit import MongoAuditLog
 from ocp.adapters.mongo.changes import MongoChangeFeed
 from ocp.adapters.mongo.events import (
     MongoDeliveryRepository,
@@ -60,6 +62,7 @@ from ocp.adapters.storage.disk import DiskFileStore
 from ocp.adapters.storage.s3 import S3FileStore
 from ocp.adapters.system import SystemClock, TimeOrderedIds
 from ocp.adapters.webhooks import HttpWebhookSender
+from ocp.application.audit import AuditService
 from ocp.application.courses import CatalogService, CourseService, OutlineService
 from ocp.application.demo import DemoCatalog
 from ocp.application.events.dispatch import Dispatcher, Subscribers
@@ -324,6 +327,7 @@ class Container(containers.DeclarativeContainer):
         refresh_reuse_grace_s=settings.provided.refresh_reuse_grace_s,
         password_reset_url=settings.provided.password_reset_url,
         email_verification_url=settings.provided.email_verification_url,
+        email_change_url=settings.provided.email_change_url,
     )
     file_policy = providers.Singleton(
         FilePolicy,
@@ -335,7 +339,15 @@ class Container(containers.DeclarativeContainer):
     )
 
     # --- use cases -------------------------------------------------------------------------------
-    subscribers = providers.Singleton(Subscribers, webhooks=webhooks, deliveries=deliveries)
+    audit_log = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryAuditLog),
+        mongo=providers.Singleton(MongoAuditLog, mongo_database),
+    )
+    audit_service = providers.Factory(AuditService, log=audit_log)
+    subscribers = providers.Singleton(
+        Subscribers, webhooks=webhooks, deliveries=deliveries, audit=audit_log
+    )
     event_recorder = providers.Singleton(
         EventRecorder,
         log_=event_log,
@@ -396,6 +408,7 @@ class Container(containers.DeclarativeContainer):
         refresh_tokens=refresh_tokens,
         profiles=profile_service,
         clock=clock,
+        events=event_recorder,
     )
     course_service = providers.Factory(
         CourseService,
@@ -479,6 +492,7 @@ class Container(containers.DeclarativeContainer):
         files=files,
         file_service=file_service,
         clock=clock,
+        events=event_recorder,
     )
     enrollment_service = providers.Factory(
         EnrollmentService,

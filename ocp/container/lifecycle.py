@@ -46,6 +46,7 @@ async def _prepare(container: Container, settings: Settings) -> None:
         await ensure_indexes(container.stores())
         for queue in (
             container.event_log,
+            container.audit_log,
             container.webhooks,
             container.deliveries,
             container.jobs,

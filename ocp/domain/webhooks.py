@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from ocp.domain.audit import AUDITED_ACTIONS, AuditInfo
 from ocp.domain.changes import UNSET, Changes, Unset
 from ocp.domain.errors import RuleViolated
 from ocp.domain.text import checked_text
@@ -29,6 +30,8 @@ EVENT_TYPES: tuple[str, ...] = (
     "file.created",
     "webhook.ping",
 )
+# Every audited change is an event too (a webhook may subscribe to it).
+EVENT_TYPES += tuple(a for a in AUDITED_ACTIONS if a not in EVENT_TYPES)
 URL_MAX_CHARS = 2048
 DESCRIPTION_MAX_CHARS = 500
 MAX_EVENT_TYPES = len(EVENT_TYPES)
@@ -61,6 +64,7 @@ class Event:
     data: dict[str, Any]
     # Only this endpoint receives it (a ping); None: every endpoint subscribed to the type.
     endpoint_id: str | None = None
+    audit: AuditInfo | None = None  # an audited change's who and what (never delivered)
 
 
 def event_types(values: list[str]) -> list[str]:

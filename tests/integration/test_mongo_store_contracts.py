@@ -11,6 +11,7 @@ import pytest
 from ocp.adapters.cache import FOLLOWED, cached_stores
 from ocp.adapters.cache.webhooks import CachedWebhookRepository
 from ocp.adapters.mongo import ensure_indexes, mongo_stores
+from ocp.adapters.mongo.audit import MongoAuditLog
 from ocp.adapters.mongo.changes import MongoChangeFeed
 from ocp.adapters.mongo.events import (
     MongoDeliveryRepository,
@@ -21,6 +22,7 @@ from ocp.adapters.mongo.events import (
 from ocp.adapters.mongo.idempotency import MongoIdempotencyStore
 from ocp.adapters.mongo.limits import MongoRateCounter
 from tests.contracts import THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S
+from tests.contracts.audit import AuditLogContract
 from tests.contracts.courses import CourseRepositoryContract, LessonRepositoryContract
 from tests.contracts.events import (
     DeliveryRepositoryContract,
@@ -235,3 +237,19 @@ class TestRateCounter(RateCounterContract):
         counter = MongoRateCounter(mongo_db)
         await counter.ensure_indexes()
         return counter
+
+
+class TestAuditLog(AuditLogContract):
+    @pytest.fixture
+    async def audit_log(self, mongo_db):
+        log = MongoAuditLog(mongo_db)
+        await log.ensure_indexes()
+        return log
+
+    async def test_each_filter_reads_by_an_index(self, audit_log, mongo_db):
+        for field in ("actor_id", "target_id", "action"):
+            plan = await mongo_db.command(
+                "explain",
+                {"find": "audit", "filter": {field: "x"}, "sort": {"_id": -1}, "limit": 5},
+            )
+            assert "COLLSCAN" not in str(plan), (field, plan)

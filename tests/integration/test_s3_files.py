@@ -144,9 +144,7 @@ async def test_an_unfinished_append_is_spared_by_gc_until_deleted(
         await s3_store.write("crashed", failing_after(b"c" * (6 << 20), Boom()), 10**9)
     client.create_multipart_upload(Bucket=bucket, Key="left-by-a-dead-process")
     assert await s3_store.remove_stale_drafts(datetime.now(UTC) + timedelta(hours=1)) == 1
-    assert [u["Key"] for u in client.list_multipart_uploads(Bucket=bucket)["Uploads"]] == [
-        "going"
-    ]
+    assert [u["Key"] for u in client.list_multipart_uploads(Bucket=bucket)["Uploads"]] == ["going"]
     await s3_store.delete("going")  # the upload given up, or expired and collected
     assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     assert client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0

@@ -5,6 +5,7 @@ the rules an operator relies on."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -45,9 +46,13 @@ def test_the_compose_file_names_only_settings_that_exist(compose):
 def test_the_compose_topology_is_api_replica_set_and_object_store(compose):
     services = compose["services"]
     api = services["api"]
-    workers = api["command"][api["command"].index("--workers") + 1]
-    assert api["command"][:2] == ["ocp", "serve"] and int(workers) > 1
     env = api["environment"]
+    # The worker count is OCP_WORKERS (overridable), never a flag that would shadow it.
+    assert api["command"][:2] == ["ocp", "serve"] and "--workers" not in api["command"]
+    assert env["OCP_WORKERS"].startswith("${OCP_WORKERS:-") and int(env["OCP_WORKERS"][15:-1]) > 1
+    # What production refuses never reaches it: real SMTP (Mailpit), metrics on their port.
+    assert env["OCP_MAIL"] == "smtp" and "mailpit" in env["OCP_SMTP_HOST"]
+    assert env["OCP_METRICS_PORT"] and "9100" not in str(api.get("ports"))
     assert "replicaSet=rs0" in env["OCP_MONGODB_URI"] and env["OCP_FILE_STORE"] == "s3"
     assert env["OCP_S3_BUCKET"] in " ".join(services["minio-init"]["entrypoint"])
     assert "--replSet" in services["mongo"]["command"]
@@ -79,7 +84,8 @@ def test_the_image_is_pinned_non_root_healthy_and_has_no_dev_extras():
     assert not any(re.match(r"ADD\s+https?://", line, re.I) for line in lines)
     assert not any("[dev]" in line or "embedded" in line for line in lines)
     cmd = next(line for line in reversed(lines) if line.upper().startswith("CMD"))
-    assert '"serve"' in cmd and '"0.0.0.0"' in cmd and '"--workers"' in cmd
+    assert '"serve"' in cmd and '"0.0.0.0"' in cmd and '"--workers"' not in cmd
+    assert any(line.startswith("ENV ") and "OCP_WORKERS=" in line for line in lines)
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", "var", ".git", "tests"} <= set(ignored)
 
@@ -123,3 +129,21 @@ def test_the_ci_entry_point_refuses_to_run_without_newman():
     assert "CI=true" in script
     check = script.index(".tools/node_modules/.bin/newman ]")
     assert check < script.rindex("make test"), "newman is checked before the tests run"
+
+
+def test_the_compose_api_environment_passes_the_production_checks(compose, monkeypatch):
+    """What `docker compose up` gives the API starts: production refuses none of it."""
+
+    def resolved(value: str) -> str:
+        # ${NAME:-default} takes its default; ${NAME:?message} is what the operator must set.
+        value = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
+        return re.sub(r"\$\{[A-Z_]+:\?[^}]*\}", "x" * 48, value)
+
+    for name in [n for n in os.environ if n.startswith("OCP_")]:
+        monkeypatch.delenv(name)
+    env = compose["services"]["api"]["environment"]
+    for name, value in env.items():
+        if name.startswith("OCP_"):
+            monkeypatch.setenv(name, resolved(value))
+    settings = Settings(_env_file=None)
+    assert settings.env == "production" and settings.workers == 4

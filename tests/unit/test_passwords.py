@@ -61,3 +61,33 @@ async def test_a_malformed_hash_verifies_nothing(
 
 async def test_burn_answers_nothing_and_raises_nothing(hasher: BcryptPasswordHasher) -> None:
     assert await hasher.burn("a guess for an unknown email") is None
+
+
+def test_a_hash_says_its_scheme_and_cost() -> None:
+    hasher = BcryptPasswordHasher(rounds=5)
+    assert not hasher.needs_rehash("$2b$05$" + "a" * 53)
+    assert not hasher.needs_rehash("$2b$06$" + "a" * 53)  # stronger: kept
+    assert hasher.needs_rehash("$2b$04$" + "a" * 53)  # weaker than today's cost
+    assert hasher.needs_rehash("$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA")
+    assert hasher.needs_rehash("")
+
+
+async def test_a_login_upgrades_a_hash_weaker_than_todays_cost(app) -> None:
+    from dependency_injector import providers
+
+    from tests.builders import PASSWORD
+
+    await app.profiles.register("cost@example.com", PASSWORD, "Cost")
+    stored = await app.container.stores().users.get_by_email("cost@example.com")
+    assert stored.password_hash.startswith("$2b$04$")  # the suite's cheap cost
+    app.container.password_hasher.override(providers.Object(BcryptPasswordHasher(rounds=5)))
+    try:
+        sessions = app.container.session_service()
+        await sessions.login("cost@example.com", PASSWORD)
+        upgraded = await app.container.stores().users.get_by_email("cost@example.com")
+        assert upgraded.password_hash.startswith("$2b$05$")
+        await sessions.login("cost@example.com", PASSWORD)  # and the new hash logs in
+        again = await app.container.stores().users.get_by_email("cost@example.com")
+        assert again.password_hash == upgraded.password_hash  # no rehash when current
+    finally:
+        app.container.password_hasher.reset_override()

@@ -8,6 +8,7 @@ import pytest
 from ocp.adapters.cache import LocalFeed, cached_stores
 from ocp.adapters.cache.webhooks import CachedWebhookRepository
 from ocp.adapters.memory import memory_stores
+from ocp.adapters.memory.audit import InMemoryAuditLog
 from ocp.adapters.memory.events import (
     InMemoryDeliveryRepository,
     InMemoryEventLog,
@@ -17,6 +18,7 @@ from ocp.adapters.memory.events import (
 from ocp.adapters.memory.idempotency import InMemoryIdempotencyStore
 from ocp.adapters.memory.limits import InMemoryRateCounter
 from tests.contracts import THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S
+from tests.contracts.audit import AuditLogContract
 from tests.contracts.courses import CourseRepositoryContract, LessonRepositoryContract
 from tests.contracts.events import (
     DeliveryRepositoryContract,
@@ -201,3 +203,9 @@ class TestRateCounter(RateCounterContract):
     @pytest.fixture
     def rate_counter(self):
         return InMemoryRateCounter()
+
+
+class TestAuditLog(AuditLogContract):
+    @pytest.fixture
+    def audit_log(self):
+        return InMemoryAuditLog()

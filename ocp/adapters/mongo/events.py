@@ -7,6 +7,7 @@ is an equality on a status and a range on a time or id, each on its own index.""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from pymongo.errors import BulkWriteError
 
 from ocp.adapters.mongo.errors import translate_errors
 from ocp.application.ports.events import Job, JobStatus, Subject
+from ocp.domain.audit import AuditInfo
 from ocp.domain.errors import NotFound, StaleVersion
 from ocp.domain.webhooks import Delivery, DeliveryStatus, Event, WebhookEndpoint
 
@@ -29,12 +31,15 @@ _DUPLICATE_KEY = 11000
 
 
 def _event_fields(event: Event) -> Doc:
-    return {
+    fields: Doc = {
         "type": event.type,
         "timestamp": event.timestamp,
         "data": event.data,
         "endpoint_id": event.endpoint_id,
     }
+    if event.audit is not None:
+        fields["audit"] = asdict(event.audit)
+    return fields
 
 
 def _event_from(doc: Doc) -> Event:
@@ -44,6 +49,7 @@ def _event_from(doc: Doc) -> Event:
         timestamp=doc["timestamp"],
         data=doc["data"],
         endpoint_id=doc.get("endpoint_id"),
+        audit=AuditInfo(**doc["audit"]) if doc.get("audit") else None,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import secrets
 from collections.abc import Callable
 from typing import TypeVar
@@ -14,6 +15,7 @@ import anyio.to_thread
 import bcrypt
 
 T = TypeVar("T")
+_BCRYPT = re.compile(r"^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$")
 
 
 def _prehash(password: str) -> bytes:
@@ -50,6 +52,12 @@ class BcryptPasswordHasher:
         except UnicodeEncodeError:
             return False
         return await self._off_loop(lambda: _checks_out(_prehash(password), stored))
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """A bcrypt hash records its scheme and cost (`$2b$12$...`): one of another scheme, or
+        cheaper than today's `rounds`, is redone at the next login."""
+        match = _BCRYPT.match(password_hash)
+        return match is None or int(match.group(1)) < self._rounds
 
     async def burn(self, password: str) -> None:
         await self._off_loop(lambda: _checks_out(_prehash(password), self._dummy_hash))

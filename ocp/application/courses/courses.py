@@ -6,15 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from ocp.application.audit import audit_info
 from ocp.application.course_roles import CourseRoles
 from ocp.application.courses.commands import CourseDraft
 from ocp.application.courses.editing import change_course
 from ocp.application.events.recorder import EventRecorder
 from ocp.application.ports.common import Clock, IdGenerator
 from ocp.application.ports.courses import CourseRepository, LessonRepository
+from ocp.application.ports.events import Subject
 from ocp.application.ports.files import FileRepository
 from ocp.application.ports.identity import UserRepository
 from ocp.application.ports.learning import EnrollmentRepository
+from ocp.domain.audit import changed
 from ocp.domain.courses import Course, CourseChanges, slug_with_suffix
 from ocp.domain.errors import DuplicateSlug, RuleViolated, StaleVersion
 from ocp.domain.files import FilePurpose
@@ -101,22 +104,26 @@ class CourseService:
             edit,
             read=course,
             conditional=if_match is not None,
+            recorder=self._events,
         )
 
     async def publish(self, actor: User, id_or_slug: str) -> Course:
-        return await self._lifecycle(actor, id_or_slug, Course.publish, "course.published")
+        return await self._lifecycle(actor, id_or_slug, Course.publish)
 
     async def unpublish(self, actor: User, id_or_slug: str) -> Course:
         return await self._lifecycle(actor, id_or_slug, Course.unpublish)
 
     async def archive(self, actor: User, id_or_slug: str) -> Course:
-        return await self._lifecycle(actor, id_or_slug, Course.archive, "course.archived")
+        return await self._lifecycle(actor, id_or_slug, Course.archive)
 
     async def delete_course(self, actor: User, id_or_slug: str) -> None:
         course = await self._roles.staff_course(actor, id_or_slug)
         course.require_owner(actor)
         course.check_deletable(await self._enrollments.has_enrollments(course.id))
-        await self._courses.delete(course.id, course.version)
+        info = audit_info(actor, "course", course.id, changed(status=(course.status.value, None)))
+        event = self._events.event("course.deleted", course, audit=info)
+        async with self._events.recording(Subject("courses", course.id, None), event):
+            await self._courses.delete(course.id, course.version)
         await self._lessons.delete_course(course.id)
 
     async def add_instructor(self, actor: User, id_or_slug: str, user_id: str) -> Course:
@@ -142,7 +149,6 @@ class CourseService:
         actor: User,
         id_or_slug: str,
         step: Callable[[Course, datetime], None],
-        event_type: str | None = None,
     ) -> Course:
         now = self._clock.now()
         return await change_course(
@@ -152,7 +158,7 @@ class CourseService:
             id_or_slug,
             lambda c: step(c, now),
             owner_only=True,
-            announce=(self._events, event_type) if event_type else None,
+            recorder=self._events,
         )
 
     async def _change(
@@ -165,5 +171,12 @@ class CourseService:
         read: Course | None = None,
     ) -> Course:
         return await change_course(
-            self._courses, self._roles, actor, id_or_slug, change, owner_only=owner_only, read=read
+            self._courses,
+            self._roles,
+            actor,
+            id_or_slug,
+            change,
+            owner_only=owner_only,
+            read=read,
+            recorder=self._events,
         )

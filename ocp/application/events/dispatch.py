@@ -9,6 +9,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ocp.application.audit import entries_of
+from ocp.application.ports.audit import AuditLog
 from ocp.application.ports.common import Clock
 from ocp.application.ports.events import (
     DeliveryRepository,
@@ -204,12 +206,22 @@ class Subscribers:
     """Turns events into one delivery per endpoint that wants each; making them again for
     the same events makes nothing twice (delivery ids are derived from event and endpoint)."""
 
-    def __init__(self, *, webhooks: WebhookRepository, deliveries: DeliveryRepository) -> None:
+    def __init__(
+        self,
+        *,
+        webhooks: WebhookRepository,
+        deliveries: DeliveryRepository,
+        audit: AuditLog | None = None,
+    ) -> None:
         self._webhooks = webhooks
         self._deliveries = deliveries
+        self._audit = audit
 
     async def deliver(self, events: list[Event]) -> int:
-        """Make the deliveries of `events`: how many."""
+        """Make the deliveries of `events` (how many), and the audit entries of the audited
+        ones; before the events count as fanned out, so a retry makes whatever is missing."""
+        if self._audit is not None and (entries := entries_of(events)):
+            await self._audit.append(entries)
         subscribers: dict[str, list[WebhookEndpoint]] = {}
         batch: list[Delivery] = []
         for event in events:

@@ -15,6 +15,7 @@ from typing import Any
 from ocp.application.events.dispatch import Subscribers
 from ocp.application.ports.common import Clock, DependencyUnavailable, IdGenerator
 from ocp.application.ports.events import EventLog, EventPresenter, Subject
+from ocp.domain.audit import AuditInfo
 from ocp.domain.errors import DomainError
 from ocp.domain.webhooks import Event
 
@@ -63,13 +64,17 @@ class EventRecorder:
         self._clock = clock
         self._ids = ids
 
-    def event(self, type_: str, resource: object, **extra: Any) -> Event:
-        """An event of `type_` whose data is `resource` as its route shows it (plus `extra`)."""
+    def event(
+        self, type_: str, resource: object, *, audit: AuditInfo | None = None, **extra: Any
+    ) -> Event:
+        """An event of `type_` whose data is `resource` as its route shows it (plus `extra`);
+        with `audit`, it also becomes an entry of the audit trail once committed."""
         return Event(
             id=f"evt_{self._ids.new_id()}",
             type=type_,
             timestamp=self._clock.now(),
             data={**self._presenter.present(resource), **extra},
+            audit=audit,
         )
 
     @asynccontextmanager

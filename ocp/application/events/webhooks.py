@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
+from ocp.application.audit import audit_info
 from ocp.application.events.recorder import EventRecorder
 from ocp.application.paging import Page, decode_cursor, page_of
 from ocp.application.ports.common import Clock, IdGenerator
@@ -59,7 +60,9 @@ class WebhookService:
             now=self._clock.now(),
         )
         await self._sender.check_url(endpoint.url)
-        await self._webhooks.add(endpoint)
+        event = self._audited("webhook.created", actor, endpoint, [None, endpoint.url])
+        async with self._recorder.recording(Subject("webhooks", endpoint.id, 1), event):
+            await self._webhooks.add(endpoint)
         return endpoint
 
     async def list_endpoints(
@@ -84,9 +87,19 @@ class WebhookService:
         return await self._change(endpoint, lambda e: e.edit(changes, self._clock.now()))
 
     async def delete(self, actor: User, endpoint_id: str) -> None:
-        _require_admin(actor)
-        if not await self._webhooks.delete(endpoint_id):
-            raise NotFound("no such webhook endpoint")
+        endpoint = await self.get(actor, endpoint_id)
+        event = self._audited("webhook.deleted", actor, endpoint, [endpoint.url, None])
+        async with self._recorder.recording(Subject("webhooks", endpoint.id, None), event):
+            if not await self._webhooks.delete(endpoint_id):
+                raise NotFound("no such webhook endpoint")
+
+    def _audited(
+        self, action: str, actor: User, endpoint: WebhookEndpoint, url: list[str | None]
+    ) -> Event:
+        """The endpoint as an event shows it (never its secret), with who acted."""
+        info = audit_info(actor, "webhook", endpoint.id, {"url": url})
+        shown = {"id": endpoint.id, "url": endpoint.url, "events": list(endpoint.events)}
+        return self._recorder.event(action, shown, audit=info)
 
     async def rotate_secret(self, actor: User, endpoint_id: str) -> WebhookEndpoint:
         endpoint = await self.get(actor, endpoint_id)

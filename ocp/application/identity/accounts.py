@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from ocp.application.audit import audit_info
+from ocp.application.events.recorder import EventRecorder
 from ocp.application.files.service import FileService
-from ocp.application.identity.common import existing_user, require_admin, save_user
+from ocp.application.identity.common import existing_user, require_admin
 from ocp.application.ports.common import Clock
+from ocp.application.ports.events import Subject
 from ocp.application.ports.files import FileRepository
 from ocp.application.ports.identity import (
     OneTimePurpose,
@@ -26,6 +29,8 @@ from ocp.application.ports.learning import (
     ReviewRepository,
     SubmissionRepository,
 )
+from ocp.application.retry import retry_on_stale
+from ocp.domain.audit import changed
 from ocp.domain.errors import NotFound, PermissionDenied, RuleViolated
 from ocp.domain.files import StoredFile
 from ocp.domain.learning import Enrollment, Review, Submission
@@ -62,7 +67,9 @@ class AccountService:
         files: FileRepository,
         file_service: FileService,
         clock: Clock,
+        events: EventRecorder,
     ) -> None:
+        self._events = events
         self._users = users
         self._refresh_tokens = refresh_tokens
         self._one_time = one_time_tokens
@@ -101,15 +108,15 @@ class AccountService:
                 "an admin account is deleted by another admin (so one always remains)",
                 field="current_password",
             )
-        await self._erase(actor.id)
+        await self._erase(actor, actor.id)
 
     async def delete_user(self, actor: User, user_id: str) -> User:
         require_admin(actor)
         if user_id == actor.id:
             raise RuleViolated("an admin cannot delete themself", field="id")
-        return await self._erase(user_id)
+        return await self._erase(actor, user_id)
 
-    async def _erase(self, user_id: str) -> User:
+    async def _erase(self, actor: User, user_id: str) -> User:
         """What can be redone goes first, the account record last: a failure midway leaves a
         live account whose deletion can simply be asked again."""
         user = await existing_user(self._users, user_id)
@@ -119,7 +126,19 @@ class AccountService:
         for purpose in OneTimePurpose:
             await self._one_time.discard_user(purpose, user_id)
         now = self._clock.now()
-        erased = await save_user(self._users, user, None, lambda u: u.erase(now))
+
+        async def attempt(n: int) -> User:
+            current = user if n == 0 else await existing_user(self._users, user_id)
+            version, was_active = current.version, current.is_active
+            current.erase(now)
+            changes = changed(is_active=(was_active, False), deleted=(False, True))
+            info = audit_info(actor, "user", current.id, changes)
+            event = self._events.event("user.deleted", current, audit=info)
+            async with self._events.recording(Subject("users", current.id, current.version), event):
+                await self._users.update(current, version)
+            return current
+
+        erased = await retry_on_stale(attempt, attempts=5)
         await self._refresh_tokens.revoke_user(user_id)
         return erased
 

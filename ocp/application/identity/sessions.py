@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ocp.application.identity.common import IdentityPolicy, TokenPair, account_of
+from ocp.application.identity.common import IdentityPolicy, TokenPair, account_of, save_user
 from ocp.application.ports.common import Clock, IdGenerator
 from ocp.application.ports.identity import (
     LoginThrottle,
@@ -19,7 +19,13 @@ from ocp.application.ports.identity import (
     TokenIssuer,
     UserRepository,
 )
-from ocp.domain.errors import AuthenticationFailed, NotFound, RuleViolated, TooManyAttempts
+from ocp.domain.errors import (
+    AuthenticationFailed,
+    NotFound,
+    RuleViolated,
+    StaleVersion,
+    TooManyAttempts,
+)
 from ocp.domain.users import Email, User
 
 USER_AGENT_CHARS = 256  # what a session keeps of its login's User-Agent
@@ -67,8 +73,26 @@ class SessionService:
             await self._throttle.record_failure(key, now)
             raise AuthenticationFailed("incorrect email or password")
         await self._throttle.clear(key)
+        if self._hasher.needs_rehash(user.password_hash):
+            user = await self._upgraded(user, password)
         agent = user_agent[:USER_AGENT_CHARS] if user_agent else None
         return await self._start_session(user, family_id=self._ids.new_id(), user_agent=agent)
+
+    async def _upgraded(self, user: User, password: str) -> User:
+        """Rehash with today's cost (the password is at hand only now, at a login). A
+        concurrent change of the password wins: the upgrade is then simply skipped."""
+        new_hash = await self._hasher.hash(password)
+        old_hash, now = user.password_hash, self._clock.now()
+
+        def upgrade(u: User) -> None:
+            if u.password_hash != old_hash:
+                raise StaleVersion("the password changed meanwhile")
+            u.change_password_hash(new_hash, now, revoke_access=False)
+
+        try:
+            return await save_user(self._users, user, None, upgrade)
+        except StaleVersion:
+            return user
 
     async def _start_session(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ocp.application.audit import audit_info
 from ocp.application.course_roles import CourseRoles
 from ocp.application.events.recorder import EventRecorder
 from ocp.application.paging import Page, decode_cursor, page_of
@@ -228,9 +229,10 @@ class AssignmentService:
         assignment = await self._assignments.get(submission.assignment_id)
         if assignment is None:
             raise NotFound("no such submission")
-        version = submission.version
+        version, was = submission.version, submission.points
         submission.grade(assignment, points, comment, actor.id, self._clock.now())
-        event = self._events.event("submission.graded", submission)
+        info = audit_info(actor, "submission", submission.id, {"points": [was, submission.points]})
+        event = self._events.event("submission.graded", submission, audit=info)
         async with self._events.recording(
             Subject("submissions", submission.id, submission.version), event
         ):

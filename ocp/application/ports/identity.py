@@ -145,6 +145,10 @@ class PasswordHasher(Protocol):
 
     async def verify(self, password: str, password_hash: str) -> bool: ...
 
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether the hash is of another scheme, or weaker than what `hash` makes today."""
+        ...
+
     async def burn(self, password: str) -> None:
         """Spend as long as a verification, for answers that must not reveal an unknown email."""
         ...

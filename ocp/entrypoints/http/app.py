@@ -22,6 +22,7 @@ from ocp.entrypoints.http.middleware import CorsForAllowedOrigins, RequestContex
 from ocp.entrypoints.http.operations import document_headers, name_operations
 from ocp.entrypoints.http.routers import (
     assignments,
+    audit,
     auth,
     courses,
     docs,
@@ -53,6 +54,7 @@ ROUTERS = [
     assignments.router,
     reviews.router,
     webhooks.router,
+    audit.router,
     docs.router,
     problem_types.router,
 ]

@@ -9,7 +9,6 @@ the supervising process, which reads every worker's samples.
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import gzip
 import hmac
@@ -39,6 +38,7 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ocp.application.context import REQUEST_ID as CONTEXT_REQUEST_ID
 from ocp.domain.errors import AuthenticationFailed
 from ocp.entrypoints.http.problems import PROBLEM_JSON, TYPE_BASE, responses
 from ocp.entrypoints.http.routing import GuardedRoute
@@ -400,11 +400,9 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "ocp_request_id", default=None
-)
-"""The id of the request being served (set by middleware.RequestContext): every line logged
-while serving it, by OCP, uvicorn or a library, errors included, carries it."""
+# The id of the request being served (set by middleware.RequestContext): every line logged
+# while serving it, by OCP, uvicorn or a library, errors included, carries it.
+REQUEST_ID = CONTEXT_REQUEST_ID
 
 
 class RequestIdFilter(logging.Filter):

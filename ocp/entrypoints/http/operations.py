@@ -30,6 +30,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/users/me/export"): "exportMyData",
     ("DELETE", "/api/v1/users/me"): "deleteMyAccount",
     ("DELETE", "/api/v1/users/{user_id}"): "deleteUser",
+    ("GET", "/api/v1/audit"): "listAuditEntries",
     ("GET", "/api/v1/users/me/enrollments"): "listMyEnrollments",
     ("GET", "/api/v1/users"): "listUsers",
     ("GET", "/api/v1/users/{user_id}"): "getUser",
