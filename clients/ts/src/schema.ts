@@ -1100,6 +1100,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit trail, newest first (admin) */
+        get: operations["listAuditEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -1234,6 +1251,44 @@ export interface components {
             max_files?: number | null;
             /** Allowed Types */
             allowed_types?: ("application/epub+zip" | "application/pdf" | "application/vnd.oasis.opendocument.text" | "application/vnd.openxmlformats-officedocument.presentationml.presentation" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "application/zip" | "image/gif" | "image/jpeg" | "image/png" | "image/webp" | "text/plain")[] | null;
+        };
+        /**
+         * AuditAction
+         * @enum {string}
+         */
+        AuditAction: "user.role_changed" | "user.deactivated" | "user.reactivated" | "user.deleted" | "course.published" | "course.unpublished" | "course.archived" | "course.deleted" | "course.capacity_changed" | "course.instructor_added" | "course.instructor_removed" | "submission.graded" | "webhook.created" | "webhook.deleted";
+        /** AuditEntryOut */
+        AuditEntryOut: {
+            /** Id */
+            id: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Actor Id
+             * @description who acted; null for the system
+             */
+            actor_id: string | null;
+            /** Action */
+            action: string;
+            /** Target Type */
+            target_type: string;
+            /** Target Id */
+            target_id: string;
+            /**
+             * Changes
+             * @description each changed field: [before, after]
+             */
+            changes: {
+                [key: string]: unknown[];
+            };
+            /**
+             * Request Id
+             * @description the X-Request-ID of the request that did it
+             */
+            request_id: string | null;
         };
         /** Body_token_api_v1_auth_token_post */
         Body_token_api_v1_auth_token_post: {
@@ -1570,7 +1625,7 @@ export interface components {
          * EventType
          * @enum {string}
          */
-        EventType: "user.created" | "course.published" | "course.archived" | "enrollment.created" | "enrollment.dropped" | "lesson.completed" | "course.completed" | "submission.created" | "submission.graded" | "review.created" | "file.created" | "webhook.ping";
+        EventType: "user.created" | "course.published" | "course.archived" | "enrollment.created" | "enrollment.dropped" | "lesson.completed" | "course.completed" | "submission.created" | "submission.graded" | "review.created" | "file.created" | "webhook.ping" | "user.role_changed" | "user.deactivated" | "user.reactivated" | "user.deleted" | "course.unpublished" | "course.deleted" | "course.capacity_changed" | "course.instructor_added" | "course.instructor_removed" | "webhook.created" | "webhook.deleted";
         /** ExportedEnrollmentOut */
         ExportedEnrollmentOut: {
             /** Id */
@@ -1939,6 +1994,16 @@ export interface components {
         PageOut_AssignmentOut_: {
             /** Items */
             items: components["schemas"]["AssignmentOut"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null: last
+             */
+            next_cursor: string | null;
+        };
+        /** PageOut[AuditEntryOut] */
+        PageOut_AuditEntryOut_: {
+            /** Items */
+            items: components["schemas"]["AuditEntryOut"][];
             /**
              * Next Cursor
              * @description pass as `cursor` for the next page; null: last
@@ -2345,7 +2410,7 @@ export interface components {
             url: string;
             /**
              * Events
-             * @description event types: user.created, course.published, course.archived, enrollment.created, enrollment.dropped, lesson.completed, course.completed, submission.created, submission.graded, review.created, file.created, webhook.ping
+             * @description event types: user.created, course.published, course.archived, enrollment.created, enrollment.dropped, lesson.completed, course.completed, submission.created, submission.graded, review.created, file.created, webhook.ping, user.role_changed, user.deactivated, user.reactivated, user.deleted, course.unpublished, course.deleted, course.capacity_changed, course.instructor_added, course.instructor_removed, webhook.created, webhook.deleted
              */
             events: string[];
             /**
@@ -2380,7 +2445,7 @@ export interface components {
             url?: string | null;
             /**
              * Events
-             * @description event types: user.created, course.published, course.archived, enrollment.created, enrollment.dropped, lesson.completed, course.completed, submission.created, submission.graded, review.created, file.created, webhook.ping
+             * @description event types: user.created, course.published, course.archived, enrollment.created, enrollment.dropped, lesson.completed, course.completed, submission.created, submission.graded, review.created, file.created, webhook.ping, user.role_changed, user.deactivated, user.reactivated, user.deleted, course.unpublished, course.deleted, course.capacity_changed, course.instructor_added, course.instructor_removed, webhook.created, webhook.deleted
              */
             events?: string[] | null;
             /** Description */
@@ -10449,6 +10514,82 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAuditEntries: {
+        parameters: {
+            query?: {
+                actor_id?: string | null;
+                target_id?: string | null;
+                action?: components["schemas"]["AuditAction"] | null;
+                /** @description page size, 1 to 100 */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    /** @description `<...>; rel="next"` when there is more */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageOut_AuditEntryOut_"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     /** @description echoed, or made for this request */
                     "X-Request-ID"?: string;
