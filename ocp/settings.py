@@ -108,6 +108,17 @@ class Settings(BaseSettings):
     file_store: Literal["local", "s3", "memory"] = "local"
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None
+    s3_public_endpoint_url: str | None = Field(
+        None,
+        pattern=r"^(https?://[^/?#\s]+/?)?$",
+        description="where browsers reach the store: presigned URLs (direct uploads, "
+        "redirected downloads) are signed for this host; unset: OCP_S3_ENDPOINT_URL",
+    )
+    s3_create_bucket: bool = Field(
+        False,
+        description="at start, create the bucket when missing and allow OCP_CORS_ORIGINS to "
+        "PUT, GET and HEAD in it (bucket CORS)",
+    )
     s3_region: str = "us-east-1"
     s3_prefix: str = Field("", pattern=r"^[A-Za-z0-9/_.-]*$", description="key prefix in bucket")
     s3_presign_ttl_s: int = Field(300, ge=10, le=604_800, description="presigned download URLs")

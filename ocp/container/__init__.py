@@ -236,6 +236,14 @@ class Container(containers.DeclarativeContainer):
     )
 
     # --- the other adapters ------------------------------------------------------------------
+    s3_file_store = providers.Singleton(  # also prepared at start (OCP_S3_CREATE_BUCKET)
+        S3FileStore,
+        bucket=settings.provided.s3_bucket,
+        endpoint_url=settings.provided.s3_endpoint_url,
+        public_endpoint_url=settings.provided.s3_public_endpoint_url,
+        region=settings.provided.s3_region,
+        prefix=settings.provided.s3_prefix,
+    )
     file_store = providers.Singleton(
         _observed_file_store,
         providers.Selector(
@@ -244,13 +252,7 @@ class Container(containers.DeclarativeContainer):
             local=providers.Singleton(
                 DiskFileStore, root=providers.Callable(lambda s: s.data_dir / "files", settings)
             ),
-            s3=providers.Singleton(
-                S3FileStore,
-                bucket=settings.provided.s3_bucket,
-                endpoint_url=settings.provided.s3_endpoint_url,
-                region=settings.provided.s3_region,
-                prefix=settings.provided.s3_prefix,
-            ),
+            s3=s3_file_store,
         ),
         settings,
     )

@@ -42,6 +42,8 @@ async def start(container: Container) -> None:
 
 
 async def _prepare(container: Container, settings: Settings) -> None:
+    if settings.file_store == "s3" and settings.s3_create_bucket:
+        await container.s3_file_store().ensure_bucket(settings.cors_origins)
     if settings.database == "mongo":
         await ensure_indexes(container.stores())
         for queue in (

@@ -4,6 +4,7 @@ socket, as it would to MinIO or AWS), plus multipart uploads and presigned URLs.
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlsplit
 
 import boto3
 import httpx
@@ -148,3 +149,93 @@ async def test_an_unfinished_append_is_spared_by_gc_until_deleted(
     await s3_store.delete("going")  # the upload given up, or expired and collected
     assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     assert client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+
+
+# --- browsers reach the store by another name; the bucket made at start -----------------
+
+
+def public_twin(endpoint: str) -> str:
+    """The same moto server under another host name, as a browser would name MinIO's
+    published port while the API reaches it on the compose network."""
+    return endpoint.replace("127.0.0.1", "localhost")
+
+
+async def test_presigned_urls_are_signed_for_the_public_host_and_work_there(s3_endpoint, bucket):
+    public = public_twin(s3_endpoint)
+    store = S3FileStore(bucket, endpoint_url=s3_endpoint, public_endpoint_url=public)
+    put = await store.presign_put("browser", ttl_s=60)
+    assert urlsplit(put.url).netloc == urlsplit(public).netloc
+    async with httpx.AsyncClient() as browser:
+        sent = await browser.request(put.method, put.url, content=b"from a browser")
+        assert sent.status_code == 200, sent.text
+        url = await store.presign_get("browser", 60, "b.txt", "text/plain")
+        assert urlsplit(url).netloc == urlsplit(public).netloc
+        got = await browser.get(url)
+    assert got.status_code == 200 and got.content == b"from a browser"
+    # The server's own calls go to the internal endpoint.
+    assert await read_all(await store.open("browser")) == b"from a browser"
+    await store.close()
+
+
+def cors_rules(endpoint: str, name: str) -> list[dict]:
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    return client.get_bucket_cors(Bucket=name)["CORSRules"]
+
+
+async def test_ensure_bucket_creates_it_with_cors_for_browsers_and_is_idempotent(s3_endpoint):
+    store = S3FileStore("ocp-made-at-start", endpoint_url=s3_endpoint)
+    origins = ["https://app.example", "http://localhost:5173"]
+    await store.ensure_bucket(origins)
+    await store.write("kept", chunks_of(b"still here"), max_bytes=100)
+    await store.ensure_bucket(origins)  # a second process starting: nothing lost, no error
+    assert await read_all(await store.open("kept")) == b"still here"
+    [rule] = cors_rules(s3_endpoint, "ocp-made-at-start")
+    assert rule["AllowedOrigins"] == origins
+    assert sorted(rule["AllowedMethods"]) == ["GET", "HEAD", "PUT"]
+    assert rule["ExposeHeaders"] == ["ETag"]
+    await store.close()
+
+
+async def test_the_api_creates_its_bucket_and_hands_browsers_the_public_host(tmp_path, s3_endpoint):
+    from ocp.container import Container
+    from tests.builders import app_client, signed_up, test_settings
+
+    public = public_twin(s3_endpoint)
+    container = Container.for_settings(
+        test_settings(
+            tmp_path,
+            file_store="s3",
+            s3_bucket="ocp-api-made",
+            s3_endpoint_url=s3_endpoint,
+            s3_public_endpoint_url=public,
+            s3_create_bucket=True,
+            s3_redirect_downloads=True,
+            cors_origins=["https://app.example"],
+        )
+    )
+    async with app_client(container) as client, httpx.AsyncClient() as browser:
+        assert cors_rules(s3_endpoint, "ocp-api-made")[0]["AllowedOrigins"] == [
+            "https://app.example"
+        ]
+        me = await signed_up(client, container)
+        ticket = (
+            await client.post(
+                "/api/v1/files/uploads",
+                json={"filename": "d.png", "size": len(PNG), "content_type": "image/png"}
+                | {"purpose": "avatar"},
+                headers=me.auth,
+            )
+        ).json()
+        assert ticket["url"].startswith(public + "/")
+        sent = await browser.request(
+            ticket["method"], ticket["url"], content=PNG, headers=ticket["headers"]
+        )
+        assert sent.status_code == 200
+        done = await client.post(
+            f"/api/v1/files/uploads/{ticket['upload_id']}/complete", headers=me.auth
+        )
+        assert done.status_code == 201, done.text  # verified through the internal endpoint
+        redirect = await client.get(f"/api/v1/files/{done.json()['id']}/content")
+        assert redirect.status_code == 307
+        assert redirect.headers["location"].startswith(public + "/")
+        assert (await browser.get(redirect.headers["location"])).content == PNG

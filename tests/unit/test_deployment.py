@@ -136,8 +136,8 @@ def test_the_compose_api_environment_passes_the_production_checks(compose, monke
 
     def resolved(value: str) -> str:
         # ${NAME:-default} takes its default; ${NAME:?message} is what the operator must set.
-        value = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
-        return re.sub(r"\$\{[A-Z_]+:\?[^}]*\}", "x" * 48, value)
+        value = re.sub(r"\$\{[A-Z0-9_]+:-([^}]*)\}", r"\1", str(value))
+        return re.sub(r"\$\{[A-Z0-9_]+:\?[^}]*\}", "x" * 48, value)
 
     for name in [n for n in os.environ if n.startswith("OCP_")]:
         monkeypatch.delenv(name)

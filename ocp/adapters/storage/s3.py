@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -37,33 +38,30 @@ STALE_S = 60.0  # ... and one not renewed for this long is gone (its process die
 _LOST_RACE = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 T = TypeVar("T")
 _MISSING = ("404", "NoSuchKey", "NotFound")
+log = logging.getLogger("ocp")
 
 
 class S3FileStore:
+    """`endpoint_url` is where this process reaches the store; `public_endpoint_url`, when
+    set, where a browser does (the presigned URLs it is handed name that host: SigV4 signs
+    the host, so they are made by a client of that endpoint, never rewritten)."""
+
     def __init__(
         self,
         bucket: str,
         *,
         endpoint_url: str | None = None,
+        public_endpoint_url: str | None = None,
         region: str = "us-east-1",
         prefix: str = "",
         client: Any = None,
     ) -> None:
         self._bucket = bucket
         self._prefix = prefix
-        self._client = client or boto3.client(
-            "s3",
-            endpoint_url=endpoint_url or None,
-            region_name=region,
-            config=Config(
-                retries={"max_attempts": 3, "mode": "standard"},
-                connect_timeout=5,
-                read_timeout=60,
-                max_pool_connections=32,
-                signature_version="s3v4",
-                # MinIO and most self-hosted endpoints want path-style addressing.
-                s3={"addressing_style": "path" if endpoint_url else "auto"},
-            ),
+        self._client = client or _client(endpoint_url, region)
+        # Makes no request: it only signs URLs.
+        self._presigner = (
+            _client(public_endpoint_url, region) if public_endpoint_url else self._client
         )
 
     def _key(self, key: str) -> str:
@@ -451,7 +449,7 @@ class S3FileStore:
         return removed
 
     async def presign_put(self, key: str, ttl_s: int) -> PresignedRequest | None:
-        url = self._client.generate_presigned_url(
+        url = self._presigner.generate_presigned_url(
             "put_object",
             Params={"Bucket": self._bucket, "Key": self._key(key)},
             ExpiresIn=ttl_s,
@@ -463,7 +461,7 @@ class S3FileStore:
         self, key: str, ttl_s: int, filename: str, content_type: str
     ) -> str | None:
         disposition = f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
-        url: str = self._client.generate_presigned_url(
+        url: str = self._presigner.generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self._bucket,
@@ -482,9 +480,77 @@ class S3FileStore:
         except DependencyUnavailable:
             return False
 
+    async def ensure_bucket(self, cors_origins: Sequence[str]) -> None:
+        """Create the bucket when it is missing (idempotent: several processes may start at
+        once) and let `cors_origins` PUT, GET and HEAD in it, reading ETag, for direct
+        uploads and redirected downloads from browsers. A store without bucket CORS (MinIO
+        answers NotImplemented; it allows every origin itself) keeps its own rules."""
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: self._client.create_bucket(Bucket=self._bucket, **self._location())
+            )
+            log.info("created the bucket %s", self._bucket)
+        except ClientError as exc:
+            if _code(exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise DependencyUnavailable("file store") from exc
+        except BotoCoreError as exc:
+            raise DependencyUnavailable("file store") from exc
+        if not cors_origins:
+            return
+        rules = {
+            "CORSRules": [
+                {
+                    "AllowedOrigins": list(cors_origins),
+                    "AllowedMethods": ["PUT", "GET", "HEAD"],
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag"],
+                    "MaxAgeSeconds": 3600,
+                }
+            ]
+        }
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: self._client.put_bucket_cors(Bucket=self._bucket, CORSConfiguration=rules)
+            )
+        except ClientError as exc:
+            if _code(exc) != "NotImplemented":
+                raise DependencyUnavailable("file store") from exc
+            log.warning("the store of bucket %s keeps its own CORS rules", self._bucket)
+        except BotoCoreError as exc:
+            raise DependencyUnavailable("file store") from exc
+
+    def _location(self) -> dict[str, Any]:
+        region = self._client.meta.region_name
+        if not region or region == "us-east-1":  # the one region S3 refuses to be told
+            return {}
+        return {"CreateBucketConfiguration": {"LocationConstraint": region}}
+
     async def close(self) -> None:
-        """Release the connection pool; the app's lifespan calls it at shutdown."""
+        """Release the connection pools; the app's lifespan calls it at shutdown."""
         self._client.close()
+        if self._presigner is not self._client:
+            self._presigner.close()
+
+
+def _client(endpoint_url: str | None, region: str) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url or None,
+        region_name=region,
+        config=Config(
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=60,
+            max_pool_connections=32,
+            signature_version="s3v4",
+            # MinIO and most self-hosted endpoints want path-style addressing.
+            s3={"addressing_style": "path" if endpoint_url else "auto"},
+        ),
+    )
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def _feed(data: bytes, *digests: Any) -> None:
