@@ -6,10 +6,18 @@ FROM python:3.12-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-RUN python -m venv /opt/ocp
+# The dependencies from the locks (`make lock`), exact and hash-checked: the runtime ones into
+# /opt/ocp, the build backend into a venv of its own that stays in this stage.
+COPY requirements ./requirements
+RUN python -m venv /opt/ocp \
+    && /opt/ocp/bin/pip install --no-cache-dir --require-hashes -r requirements/prod.txt \
+    && python -m venv /opt/build \
+    && /opt/build/bin/pip install --no-cache-dir --require-hashes -r requirements/build.txt
 COPY pyproject.toml README.md ./
 COPY ocp ./ocp
-RUN /opt/ocp/bin/pip install --no-cache-dir .
+# The project itself: a wheel built by the locked setuptools, installed with nothing resolved.
+RUN /opt/build/bin/pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /tmp/dist . \
+    && /opt/ocp/bin/pip install --no-cache-dir --no-deps /tmp/dist/*.whl
 
 FROM python:3.12-slim-bookworm AS runtime
 RUN groupadd --system --gid 10001 ocp \

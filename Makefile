@@ -9,15 +9,36 @@ NEWMAN := .tools/node_modules/.bin/newman
 # The typed TypeScript client's tools (tsc, its generator, tus-js-client), as its lock pins them.
 TS_CLIENT := clients/ts/node_modules/.installed
 
-.PHONY: run test lint fuzz bench clean install
+.PHONY: run test lint fuzz bench clean install lock
 
-$(STAMP): pyproject.toml
+# Every dependency from the lock, exact and hash-checked; then the project itself, editable,
+# with nothing resolved (--no-deps) and built by the locked setuptools (--no-build-isolation).
+$(STAMP): pyproject.toml requirements/dev.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The locks (requirements/*.txt), rewritten from pyproject.toml by a pinned uv: run it after
+# changing a dependency; `make lock UPGRADE=--upgrade` takes the newest releases allowed.
+# Universal (markers, every platform's hashes) from CPython 3.11 up: the dev venv and the
+# image's 3.12 use the same pins. The image's runtime lock is the dev lock's subset.
+UV_VERSION := 0.13.9
+UV := .tools/uv-$(UV_VERSION)/bin/uv
+LOCK = UV_CUSTOM_COMPILE_COMMAND='make lock' $(UV) pip compile --quiet --universal \
+	--python-version 3.11 --generate-hashes $(UPGRADE)
+
+$(UV):
+	$(PY) -m venv .tools/uv-$(UV_VERSION)
+	.tools/uv-$(UV_VERSION)/bin/python -m pip install --quiet uv==$(UV_VERSION)
+
+lock: $(UV)
+	$(LOCK) pyproject.toml requirements/build.in --extra dev --extra embedded -o requirements/dev.txt
+	$(LOCK) pyproject.toml -c requirements/dev.txt -o requirements/prod.txt
+	$(LOCK) requirements/build.in -c requirements/dev.txt -o requirements/build.txt
 
 # Locally, no Node means the Postman test is skipped; in CI (CI=true) it is an error instead,
 # so the collection cannot silently stop being run.
