@@ -239,3 +239,16 @@ async def test_the_api_creates_its_bucket_and_hands_browsers_the_public_host(tmp
         assert redirect.status_code == 307
         assert redirect.headers["location"].startswith(public + "/")
         assert (await browser.get(redirect.headers["location"])).content == PNG
+
+
+async def test_head_of_a_redirected_download_answers_itself(s3_api):
+    """A presigned GET is signed for GET: HEAD is answered by the API, from the record."""
+    from tests.builders import signed_up, upload
+
+    client, container = s3_api
+    me = await signed_up(client, container)
+    file = (await upload(client, me, PNG, "avatar")).json()
+    head = await client.head(f"/api/v1/files/{file['id']}/content")
+    assert head.status_code == 200
+    assert head.headers["content-length"] == str(len(PNG))
+    assert head.headers["etag"] == f'"{file["sha256"]}"'

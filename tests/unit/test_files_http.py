@@ -312,6 +312,59 @@ async def test_if_none_match_with_the_etag_gets_304(client, material):
     assert other.status_code == 200
 
 
+WHAT_HEAD_SHOWS = (
+    "content-length",
+    "content-type",
+    "etag",
+    "accept-ranges",
+    "content-disposition",
+    "cache-control",
+    "content-security-policy",
+    "x-content-type-options",
+)
+
+
+async def test_head_on_the_content_answers_gets_headers_without_reading_the_store(
+    client, container, material, monkeypatch
+):
+    teacher, file, _ = material
+    url = f"/api/v1/files/{file['id']}/content"
+    got = await client.get(url, headers=teacher.auth)
+
+    async def no_read(*args, **kwargs):
+        raise AssertionError("HEAD read the stored content")
+
+    monkeypatch.setattr(container.file_store(), "open", no_read)
+    head = await client.head(url, headers=teacher.auth)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert {h: head.headers.get(h) for h in WHAT_HEAD_SHOWS} == {
+        h: got.headers.get(h) for h in WHAT_HEAD_SHOWS
+    }
+    assert head.headers["content-length"] == "1024"
+    # Range is for GET alone: HEAD describes the whole content.
+    ranged = await client.head(url, headers={**teacher.auth, "Range": "bytes=0-9"})
+    assert ranged.status_code == 200 and ranged.headers["content-length"] == "1024"
+    assert "content-range" not in ranged.headers
+    fresh = await client.head(url, headers={**teacher.auth, "If-None-Match": got.headers["etag"]})
+    assert fresh.status_code == 304 and fresh.headers["etag"] == got.headers["etag"]
+
+
+async def test_head_on_the_content_asks_what_get_asks(client, container, material):
+    _, file, _ = material
+    url = f"/api/v1/files/{file['id']}/content"
+    stranger = await signed_up(client, container)
+    assert (await client.head(url, headers=stranger.auth)).status_code == 404
+    assert (await client.head(url)).status_code == 404  # anonymous: lesson material is private
+    assert (await client.head("/api/v1/files/doesnotexist/content")).status_code == 404
+    me = await signed_up(client, container)
+    avatar = (await upload(client, me, PNG, "avatar")).json()
+    public = await client.head(f"/api/v1/files/{avatar['id']}/content")  # avatars are public
+    assert public.status_code == 200
+    assert public.headers["content-type"] == "image/png"
+    assert public.headers["content-length"] == str(len(PNG))
+
+
 async def test_a_unicode_filename_gets_an_rfc6266_disposition(client, container):
     me = await signed_up(client, container)
     name = 'Résumé "final" €.pdf'

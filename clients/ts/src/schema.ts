@@ -679,7 +679,12 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * A download's headers without its content: size, type, ETag, disposition
+         * @description Answered from the file's record, without reading the store and without a redirect (a
+         *     presigned URL is signed for GET alone). Range is ignored, as RFC 9110 14.2 asks of HEAD.
+         */
+        head: operations["headFileContent"];
         patch?: never;
         trace?: never;
     };
@@ -7399,6 +7404,74 @@ export interface operations {
             };
             /** @description Range not satisfiable */
             416: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    headFileContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the headers a GET of the whole content gets, no body */
+            200: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    /** @description the version read or written */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description not modified (If-None-Match) */
+            304: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     /** @description echoed, or made for this request */
                     "X-Request-ID"?: string;

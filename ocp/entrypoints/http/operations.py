@@ -69,6 +69,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/files/{file_id}"): "getFile",
     ("DELETE", "/api/v1/files/{file_id}"): "deleteFile",
     ("GET", "/api/v1/files/{file_id}/content"): "downloadFile",
+    ("HEAD", "/api/v1/files/{file_id}/content"): "headFileContent",
     ("POST", "/api/v1/courses/{course_id}/enrollments"): "enroll",
     ("GET", "/api/v1/courses/{course_id}/enrollments"): "listEnrollments",
     ("POST", "/api/v1/courses/{course_id}/enrollments/bulk"): "bulkEnroll",

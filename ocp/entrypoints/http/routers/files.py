@@ -218,12 +218,7 @@ async def get_file(file_id: str, user: OptionalUser, files: Files) -> FileOut:
 )
 async def download(file_id: str, request: Request, user: OptionalUser, files: Files) -> Response:
     file = await files.get_file(user, file_id)
-    common = {
-        "ETag": file.etag,
-        "Accept-Ranges": "bytes",
-        "Cache-Control": "private",
-        "Content-Security-Policy": _SANDBOX,
-    }
+    common = _validators(file)
     if matches(request.headers.get("if-none-match"), file.etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=common)
     url = await files.download_url(file)
@@ -238,13 +233,10 @@ async def download(file_id: str, request: Request, user: OptionalUser, files: Fi
         **common,
         "Content-Disposition": content_disposition(file),
     }
-    media_type = "text/plain; charset=utf-8" if file.content_type == "text/plain" else None
     if chosen is None:
         headers["Content-Length"] = str(file.size)
         return StreamingResponse(
-            await files.content(file),
-            headers=headers,
-            media_type=media_type or file.content_type,
+            await files.content(file), headers=headers, media_type=_media_type(file)
         )
     start, end = chosen
     headers["Content-Length"] = str(end - start + 1)
@@ -253,8 +245,48 @@ async def download(file_id: str, request: Request, user: OptionalUser, files: Fi
         await files.content(file, start, end),
         status_code=status.HTTP_206_PARTIAL_CONTENT,
         headers=headers,
-        media_type=media_type or file.content_type,
+        media_type=_media_type(file),
     )
+
+
+@router.head(
+    "/{file_id}/content",
+    summary="A download's headers without its content: size, type, ETag, disposition",
+    responses={
+        200: {"description": "the headers a GET of the whole content gets, no body"},
+        304: {"description": "not modified (If-None-Match)"},
+        **responses(401, 404),
+    },
+)
+async def download_headers(
+    file_id: str, request: Request, user: OptionalUser, files: Files
+) -> Response:
+    """Answered from the file's record, without reading the store and without a redirect (a
+    presigned URL is signed for GET alone). Range is ignored, as RFC 9110 14.2 asks of HEAD."""
+    file = await files.get_file(user, file_id)
+    common = _validators(file)
+    if matches(request.headers.get("if-none-match"), file.etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=common)
+    headers = {
+        **common,
+        "Content-Disposition": content_disposition(file),
+        "Content-Length": str(file.size),
+    }
+    return Response(headers=headers, media_type=_media_type(file))
+
+
+def _validators(file: StoredFile) -> dict[str, str]:
+    """The headers every answer about a file's content carries, 304 included."""
+    return {
+        "ETag": file.etag,
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private",
+        "Content-Security-Policy": _SANDBOX,
+    }
+
+
+def _media_type(file: StoredFile) -> str:
+    return "text/plain; charset=utf-8" if file.content_type == "text/plain" else file.content_type
 
 
 @router.delete(
