@@ -41,6 +41,7 @@ from ocp.adapters.memory.health import AlwaysReady
 from ocp.adapters.memory.idempotency import InMemoryIdempotencyStore
 from ocp.adapters.memory.identity import InMemoryMailer
 from ocp.adapters.memory.limits import InMemoryRateCounter
+from ocp.adapters.memory.trash import InMemoryTrashBin
 from ocp.adapters.mongo import mongo_stores
 from ocp.adapters.mongo.audit import MongoAuditLog
 from ocp.adapters.mongo.changes import MongoChangeFeed
@@ -54,6 +55,7 @@ from ocp.adapters.mongo.events import (
 from ocp.adapters.mongo.health import MongoPing
 from ocp.adapters.mongo.idempotency import MongoIdempotencyStore
 from ocp.adapters.mongo.limits import MongoRateCounter
+from ocp.adapters.mongo.trash import MongoTrashBin
 from ocp.adapters.observability.timing import Timed, instrumented
 from ocp.adapters.security.passwords import BcryptPasswordHasher
 from ocp.adapters.security.tokens import JwtTokenIssuer
@@ -64,6 +66,7 @@ from ocp.adapters.system import SystemClock, TimeOrderedIds
 from ocp.adapters.webhooks import HttpWebhookSender
 from ocp.application.audit import AuditService
 from ocp.application.courses import CatalogService, CourseService, OutlineService
+from ocp.application.courses.trash import TrashService
 from ocp.application.demo import DemoCatalog
 from ocp.application.events.dispatch import Dispatcher, Subscribers
 from ocp.application.events.jobs import JobQueue, JobRunner, JobService
@@ -412,6 +415,20 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         events=event_recorder,
     )
+    trash_bin = providers.Selector(
+        database_kind,
+        memory=providers.Singleton(InMemoryTrashBin),
+        mongo=providers.Singleton(MongoTrashBin, mongo_database),
+    )
+    trash_service = providers.Factory(
+        TrashService,
+        trash=trash_bin,
+        courses=courses,
+        lessons=lessons,
+        assignments=assignments,
+        enrollments=enrollments,
+        clock=clock,
+    )
     course_service = providers.Factory(
         CourseService,
         courses=courses,
@@ -422,6 +439,8 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         ids=ids,
         events=event_recorder,
+        trash=trash_bin,
+        assignments=assignments,
     )
     outline_service = providers.Factory(
         OutlineService,
@@ -431,6 +450,7 @@ class Container(containers.DeclarativeContainer):
         files=files,
         clock=clock,
         ids=ids,
+        trash=trash_bin,
     )
     catalog_service = providers.Factory(CatalogService, courses=courses)
     demo_catalog = providers.Factory(
@@ -526,6 +546,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         ids=ids,
         events=event_recorder,
+        trash=trash_bin,
     )
     gradebook_service = providers.Factory(
         GradebookService,

@@ -49,6 +49,7 @@ async def _prepare(container: Container, settings: Settings) -> None:
         for queue in (
             container.event_log,
             container.audit_log,
+            container.trash_bin,
             container.webhooks,
             container.deliveries,
             container.jobs,

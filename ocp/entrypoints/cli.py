@@ -159,6 +159,20 @@ def _files_gc(args: argparse.Namespace) -> int:
     return _with_container(work)
 
 
+def _gc(args: argparse.Namespace) -> int:
+    async def work(container: Container) -> int:
+        purged = await container.trash_service().purge()
+        report = await container.file_service().collect_garbage()
+        print(
+            f"purged {purged} deletion(s) older than 30 days; removed "
+            f"{report.objects_removed} orphaned object(s) and "
+            f"{report.sessions_removed} expired upload(s)"
+        )
+        return 0
+
+    return _with_container(work)
+
+
 def _demo_seed(args: argparse.Namespace) -> int:
     if Settings().env == "production":
         print("error: the demo catalog is never seeded with OCP_ENV=production", file=sys.stderr)
@@ -235,6 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
         "gc", help="remove stored objects no file record points to, and expired direct uploads"
     )
     gc.set_defaults(run=_files_gc)
+    everything = commands.add_parser(
+        "gc", help="purge deletions older than 30 days (no longer restorable), then `files gc`"
+    )
+    everything.set_defaults(run=_gc)
 
     demo = commands.add_parser("demo", help="demo data").add_subparsers(
         dest="demo_command", required=True

@@ -37,10 +37,12 @@ from tests.builders import (
     a_course,
     an_assignment,
     app_client,
+    login,
     signed_up,
     submit,
     test_settings,
     upload,
+    work_off,
 )
 from tests.integration.commands import sent_by_a_request
 
@@ -301,6 +303,60 @@ async def _delete_assignment(w: World) -> Call:
     return Call(f"/api/v1/assignments/{made['id']}", w.teacher)
 
 
+async def _end_session(w: World) -> Call:
+    other = await login(w.client, w.student.email)
+    mine = await w.client.get("/api/v1/users/me/sessions", headers=other.auth)
+    ended = next(i["id"] for i in mine.json()["items"] if i["current"])
+    return Call(f"/api/v1/users/me/sessions/{ended}", w.student)
+
+
+async def _email_change(w: World) -> Call:
+    who = await w.someone()
+    body = {"new_email": f"moved{next(_serial)}@example.com", "current_password": PASSWORD}
+    return Call("/api/v1/users/me/email", who, {"json": body})
+
+
+async def _email_confirm(w: World) -> Call:
+    who = await w.someone()
+    body = {"new_email": f"moved{next(_serial)}@example.com", "current_password": PASSWORD}
+    asked = await w.client.post("/api/v1/users/me/email", json=body, headers=who.auth)
+    assert asked.status_code == 202, asked.text
+    await work_off(w.container)
+    mail = w.container.mailer().sent[-1]
+    token = mail.text.split("Your token:\n\n  ")[1].split("\n")[0]
+    return Call("/api/v1/users/me/email/confirm", None, {"json": {"token": token}})
+
+
+async def _delete_me(w: World) -> Call:
+    return Call("/api/v1/users/me", await w.someone(), {"json": {"current_password": PASSWORD}})
+
+
+async def _delete_user(w: World) -> Call:
+    return Call(f"/api/v1/users/{(await w.someone()).id}", w.admin)
+
+
+async def _restore_course(w: World) -> Call:
+    course = await w.draft(lessons=1)
+    gone = await w.client.delete(f"/api/v1/courses/{course.id}", headers=w.teacher.auth)
+    assert gone.status_code == 204, gone.text
+    return Call(f"/api/v1/courses/{course.id}/restore", w.admin)
+
+
+async def _restore_lesson(w: World) -> Call:
+    course = await w.draft(lessons=1)
+    lesson = course.lesson_ids[0]
+    gone = await w.client.delete(f"/api/v1/lessons/{lesson}", headers=w.teacher.auth)
+    assert gone.status_code == 204, gone.text
+    return Call(f"/api/v1/lessons/{lesson}/restore", w.admin)
+
+
+async def _restore_assignment(w: World) -> Call:
+    made = await an_assignment(w.client, w.teacher, _Built(w.course_id))
+    path = f"/api/v1/assignments/{made['id']}"
+    assert (await w.client.delete(path, headers=w.teacher.auth)).status_code == 204
+    return Call(f"{path}/restore", w.admin)
+
+
 async def _upload(w: World) -> Call:
     return Call("/api/v1/files", w.student, {"upload": ("avatar", None)})
 
@@ -330,6 +386,9 @@ EVENT = 2
 # per email and per client address): one $inc, and an insert when it is its window's first
 # hit (docs/retries.md), so up to two commands.
 LIMIT = 2
+# An audited change's event also becomes an audit entry when it is fanned out (one insert,
+# after the answer): docs/events.md.
+AUDITED = EVENT + 1
 _BAD_RESET = {"token": "x" * 40, "new_password": "a good password"}
 _RENAME = {"title": "Renamed"}
 
@@ -364,30 +423,52 @@ ROUTES: list[Row] = [
         "user (the last write made the cache forget it) + update", 200),
     Row("POST", "/api/v1/users/me/password", AUTH + 2 + LIMIT, _password,
         "user + revoke others", 204),
+    Row("POST", "/api/v1/users/me/email", AUTH + 2 + LIMIT, _email_change,
+        "address free? + queue the mail job", 202),
+    Row("POST", "/api/v1/users/me/email/confirm", 6 + LIMIT, _email_confirm,
+        "token + user + address free? + update + end other sessions + queue the notice", 204),
+    Row("GET", "/api/v1/users/me/sessions", AUTH + 1, _static("/api/v1/users/me/sessions",
+        "student"), "the caller's sessions", 200),
+    Row("DELETE", "/api/v1/users/me/sessions/{id}", AUTH + 2, _end_session,
+        "session live and mine? + revoke", 204),
+    Row("GET", "/api/v1/users/me/export", AUTH + 5, _static("/api/v1/users/me/export",
+        "student"), "sessions + enrolments + submissions + reviews + files", 200),
+    Row("DELETE", "/api/v1/users/me", AUTH + 6 + AUDITED, _delete_me,
+        "files + 3 token kinds + update + end sessions + user.deleted", 204),
+    Row("DELETE", "/api/v1/users/{id}", AUTH + 7 + AUDITED, _delete_user,
+        "user + files + 3 token kinds + update + end sessions + user.deleted", 204),
+    Row("GET", "/api/v1/audit", AUTH + 1, _static("/api/v1/audit", "admin"), "page", 200),
     Row("GET", "/api/v1/users", AUTH + 1, _static("/api/v1/users", "admin"), "page", 200),
     Row("GET", "/api/v1/users/{id}", AUTH + 1, _static("/api/v1/users/{student.id}", "admin"),
         "user", 200),
-    Row("PATCH", "/api/v1/users/{id}", AUTH + 2,
+    Row("PATCH", "/api/v1/users/{id}", AUTH + 2 + AUDITED,
         _static("/api/v1/users/{teacher.id}", "admin", json={"role": "instructor"}),
-        "user + update", 200),
+        "user + update + user.role_changed", 200),
     Row("POST", "/api/v1/courses", AUTH + 1 + LIMIT, _new_course,
         "insert (the unique slug index decides)", 201),
     Row("GET", "/api/v1/courses", 1, _static("/api/v1/courses"), "page", 200),
     Row("GET", "/api/v1/courses/{id_or_slug}", 0, _static("/api/v1/courses/{course_id}"),
         "nothing: the course is cached", 200),
     Row("PATCH", "/api/v1/courses/{id}", AUTH + 2, _patch_course, "course + update", 200),
-    Row("POST", "/api/v1/courses/{id}/publish", AUTH + 2 + EVENT + LIMIT, _publish,
+    Row("POST", "/api/v1/courses/{id}/publish", AUTH + 2 + AUDITED + LIMIT, _publish,
         "course + update + course.published", 200),
-    Row("POST", "/api/v1/courses/{id}/unpublish", AUTH + 2 + LIMIT, _unpublish,
+    Row("POST", "/api/v1/courses/{id}/unpublish", AUTH + 2 + AUDITED + LIMIT, _unpublish,
         "course + update", 200),
-    Row("POST", "/api/v1/courses/{id}/archive", AUTH + 2 + EVENT + LIMIT, _archive,
+    Row("POST", "/api/v1/courses/{id}/archive", AUTH + 2 + AUDITED + LIMIT, _archive,
         "course + update + course.archived", 200),
-    Row("DELETE", "/api/v1/courses/{id}", AUTH + 4, _delete_course,
-        "course + any enrollment? + delete course + its lessons", 204),
-    Row("PUT", "/api/v1/courses/{id}/instructors/{user_id}", AUTH + 3, _co_instructor,
-        "course + user + update", 204),
-    Row("DELETE", "/api/v1/courses/{id}/instructors/{user_id}", AUTH + 2, _remove_instructor,
-        "course + update", 204),
+    Row("DELETE", "/api/v1/courses/{id}", AUTH + 6 + AUDITED, _delete_course,
+        "course + any enrollment? + its assignments + trash + delete course + its lessons "
+        "+ course.deleted", 204),
+    Row("PUT", "/api/v1/courses/{id}/instructors/{user_id}", AUTH + 3 + AUDITED,
+        _co_instructor, "course + user + update + course.instructor_added", 204),
+    Row("DELETE", "/api/v1/courses/{id}/instructors/{user_id}", AUTH + 2 + AUDITED,
+        _remove_instructor, "course + update + course.instructor_removed", 204),
+    Row("POST", "/api/v1/courses/{id}/restore", AUTH + 5 + LIMIT, _restore_course,
+        "trash + course? + insert course + its lesson + take from the trash", 200),
+    Row("POST", "/api/v1/lessons/{lesson_id}/restore", AUTH + 5 + LIMIT, _restore_lesson,
+        "trash + course + insert lesson + outline update + take from the trash", 200),
+    Row("POST", "/api/v1/assignments/{assignment_id}/restore", AUTH + 4 + LIMIT,
+        _restore_assignment, "trash + course + insert + take from the trash", 200),
     Row("POST", "/api/v1/courses/{id}/modules", AUTH + 2 + LIMIT,
         _static("/api/v1/courses/{course_id}/modules", "teacher", json={"title": "More"}),
         "course + update", 201),
@@ -411,8 +492,8 @@ ROUTES: list[Row] = [
     Row("PATCH", "/api/v1/lessons/{lesson_id}", AUTH + 4,
         _static("/api/v1/lessons/{lesson_id}", "teacher", json={"title": "Renamed"}),
         "lesson + course + lesson update + outline update", 200),
-    Row("DELETE", "/api/v1/lessons/{lesson_id}", AUTH + 4, _delete_lesson,
-        "lesson + course + outline update + lesson delete", 204),
+    Row("DELETE", "/api/v1/lessons/{lesson_id}", AUTH + 5, _delete_lesson,
+        "lesson + course + trash + outline update + lesson delete", 204),
     Row("POST", "/api/v1/courses/{id}/enrollments", AUTH + 3 + EVENT + LIMIT, _enrol_first,
         "first enrolment: course + insert + seat (one update) + enrollment.created", 201),
     Row("POST", "/api/v1/courses/{id}/enrollments/bulk", AUTH + 5 + EVENT + LIMIT, _bulk,
@@ -449,8 +530,8 @@ ROUTES: list[Row] = [
     Row("PATCH", "/api/v1/assignments/{assignment_id}", AUTH + 3,
         _static("/api/v1/assignments/{assignment_id}", "teacher", json={"title": "Essay 2"}),
         "assignment + course + update", 200),
-    Row("DELETE", "/api/v1/assignments/{assignment_id}", AUTH + 4, _delete_assignment,
-        "assignment + course + any submission? + delete", 204),
+    Row("DELETE", "/api/v1/assignments/{assignment_id}", AUTH + 5, _delete_assignment,
+        "assignment + course + any submission? + trash + delete", 204),
     Row("POST", "/api/v1/assignments/{assignment_id}/submissions", AUTH + 7 + EVENT + LIMIT,
         _submit,
         "assignment + course + enrollment + attempt no. + insert + latest flag (2) "
@@ -461,7 +542,7 @@ ROUTES: list[Row] = [
     Row("GET", "/api/v1/submissions/{submission_id}", AUTH + 2,
         _static("/api/v1/submissions/{submission_id}", "student"),
         "submission + course", 200),
-    Row("PUT", "/api/v1/submissions/{submission_id}/grade", AUTH + 4 + EVENT, _grade,
+    Row("PUT", "/api/v1/submissions/{submission_id}/grade", AUTH + 4 + AUDITED, _grade,
         "submission + assignment + course + update + submission.graded", 200),
     Row("GET", "/api/v1/courses/{id}/gradebook", AUTH + 5,
         _static("/api/v1/courses/{course_id}/gradebook", "teacher"),

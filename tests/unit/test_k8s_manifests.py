@@ -409,7 +409,7 @@ def test_the_worker_and_the_jobs_run_the_right_commands(rendered):
     assert job["spec"]["activeDeadlineSeconds"] > 0
     cron = find(documents, "CronJob", "ocp-files-gc")
     (gc,) = containers(cron)
-    assert command_of(gc) == ["ocp", "files", "gc"]
+    assert command_of(gc) == ["ocp", "gc"]  # the trash purge, then `ocp files gc`
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
     minute, hour, *rest = cron["spec"]["schedule"].split()
     assert minute.isdigit() and hour == "*" and rest == ["*", "*", "*"], "hourly"
@@ -417,7 +417,7 @@ def test_the_worker_and_the_jobs_run_the_right_commands(rendered):
 
 @pytest.mark.parametrize(
     "command",
-    [["ocp", "serve"], ["ocp", "worker"], ["ocp", "files", "gc"], ["ocp", "db", "migrate"]],
+    [["ocp", "serve"], ["ocp", "worker"], ["ocp", "gc"], ["ocp", "db", "migrate"]],
 )
 def test_the_commands_exist_in_the_cli(production, command):
     assert command in [command_of(c) for d in production for c in containers(d)]

@@ -13,7 +13,7 @@ CONTRACT = Path(__file__).resolve().parents[2].parent / "shared" / "API.md"
 _ROW = re.compile(r"^\|\s*([A-Z/]+)\s*\|\s*(`[^|]+`)\s*\|")
 # Sections of the contract whose routes later issues build; the test reads them all, and
 # fails as soon as one of these is published, so the entry goes when its issue lands.
-PENDING_SECTIONS = {"Accounts and audit": 14}
+PENDING_SECTIONS: dict[str, int] = {}
 
 
 def contract_routes(*, pending: bool = False) -> set[tuple[str, str]]:
@@ -65,6 +65,7 @@ async def test_every_route_of_the_contract_is_published(spec):
 
 
 @pytest.mark.skipif(not CONTRACT.exists(), reason="../shared/API.md is not beside the checkout")
+@pytest.mark.skipif(not PENDING_SECTIONS, reason="every section of API.md is built")
 async def test_routes_of_the_pending_sections_are_listed_until_they_are_built(spec):
     published = {
         (method, _shape(path))

@@ -16,11 +16,14 @@ from ocp.application.ports.courses import CourseRepository, LessonRepository
 from ocp.application.ports.events import Subject
 from ocp.application.ports.files import FileRepository
 from ocp.application.ports.identity import UserRepository
-from ocp.application.ports.learning import EnrollmentRepository
+from ocp.application.ports.learning import AssignmentRepository, EnrollmentRepository
+from ocp.application.ports.trash import TrashBin
 from ocp.domain.audit import changed
-from ocp.domain.courses import Course, CourseChanges, slug_with_suffix
+from ocp.domain.courses import Course, CourseChanges, Lesson, slug_with_suffix
 from ocp.domain.errors import DuplicateSlug, RuleViolated, StaleVersion
 from ocp.domain.files import FilePurpose
+from ocp.domain.learning import Assignment
+from ocp.domain.trash import Trashed, TrashKind
 from ocp.domain.users import User
 
 
@@ -36,7 +39,11 @@ class CourseService:
         clock: Clock,
         ids: IdGenerator,
         events: EventRecorder,
+        trash: TrashBin | None = None,
+        assignments: AssignmentRepository | None = None,
     ) -> None:
+        self._trash = trash
+        self._assignments = assignments
         self._events = events
         self._courses = courses
         self._lessons = lessons
@@ -120,11 +127,45 @@ class CourseService:
         course = await self._roles.staff_course(actor, id_or_slug)
         course.require_owner(actor)
         course.check_deletable(await self._enrollments.has_enrollments(course.id))
+        lessons, assignments = await self._parts_of(course)
+        if self._trash is not None:  # first: a crash below leaves the course live
+            await self._trash.put(
+                Trashed(
+                    TrashKind.COURSE,
+                    course.id,
+                    course.id,
+                    self._clock.now(),
+                    actor.id,
+                    course=course,
+                    lessons=lessons,
+                    assignments=assignments,
+                )
+            )
         info = audit_info(actor, "course", course.id, changed(status=(course.status.value, None)))
         event = self._events.event("course.deleted", course, audit=info)
         async with self._events.recording(Subject("courses", course.id, None), event):
             await self._courses.delete(course.id, course.version)
         await self._lessons.delete_course(course.id)
+        for assignment in assignments:
+            await self._assignments.delete(assignment.id)  # type: ignore[union-attr]
+
+    async def _parts_of(self, course: Course) -> tuple[list[Lesson], list[Assignment]]:
+        """The lessons and assignments a course's deletion takes with it (a draft's: few)."""
+        lessons = [
+            lesson
+            for module in course.modules
+            for outline in module.lessons
+            if (lesson := await self._lessons.get(outline.id)) is not None
+        ]
+        assignments: list[Assignment] = []
+        if self._assignments is not None:
+            while batch := await self._assignments.list_course(
+                course.id, assignments[-1].id if assignments else None, 200
+            ):
+                assignments.extend(batch)
+                if len(batch) < 200:
+                    break
+        return lessons, assignments
 
     async def add_instructor(self, actor: User, id_or_slug: str, user_id: str) -> Course:
         # Who first: a stranger learns nothing about the course, nor which user ids exist.

@@ -12,10 +12,12 @@ from ocp.application.ports.common import Clock, IdGenerator
 from ocp.application.ports.courses import CourseRepository, LessonRepository
 from ocp.application.ports.files import FileRepository
 from ocp.application.ports.learning import EnrollmentRepository
+from ocp.application.ports.trash import TrashBin
 from ocp.application.retry import retry_on_stale
 from ocp.domain.courses import Course, Lesson, LessonChanges, Module
 from ocp.domain.errors import NotFound, RuleViolated, StaleVersion
 from ocp.domain.files import FilePurpose
+from ocp.domain.trash import Trashed, TrashKind
 from ocp.domain.users import User
 
 
@@ -29,7 +31,9 @@ class OutlineService:
         files: FileRepository,
         clock: Clock,
         ids: IdGenerator,
+        trash: TrashBin | None = None,
     ) -> None:
+        self._trash = trash
         self._courses = courses
         self._lessons = lessons
         self._files = files
@@ -163,9 +167,24 @@ class OutlineService:
         return lesson
 
     async def delete_lesson(self, actor: User, lesson_id: str) -> None:
-        _, course = await self._lesson_and_course(lesson_id)
+        lesson, course = await self._lesson_and_course(lesson_id)
         course.require_staff(actor)
         now = self._clock.now()
+        if self._trash is not None:  # first: a crash below leaves the lesson live
+            module, outline = course.find_lesson(lesson_id) or (None, None)
+            assert module is not None and outline is not None  # `_lesson_and_course` checked
+            await self._trash.put(
+                Trashed(
+                    TrashKind.LESSON,
+                    lesson.id,
+                    course.id,
+                    now,
+                    actor.id,
+                    lessons=[lesson],
+                    module_id=module.id,
+                    position=module.lessons.index(outline),
+                )
+            )
         await self._change(actor, course.id, lambda c: c.remove_lesson(lesson_id, now), read=course)
         await self._lessons.delete_many([lesson_id])
 

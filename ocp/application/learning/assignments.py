@@ -19,6 +19,7 @@ from ocp.application.ports.learning import (
     EnrollmentRepository,
     SubmissionRepository,
 )
+from ocp.application.ports.trash import TrashBin
 from ocp.application.retry import retry_on_stale
 from ocp.domain.changes import Unset
 from ocp.domain.courses import Course
@@ -33,6 +34,7 @@ from ocp.domain.learning import (
     new_assignment,
     submission_text,
 )
+from ocp.domain.trash import Trashed, TrashKind
 from ocp.domain.users import User
 
 
@@ -65,7 +67,9 @@ class AssignmentService:
         clock: Clock,
         ids: IdGenerator,
         events: EventRecorder,
+        trash: TrashBin | None = None,
     ) -> None:
+        self._trash = trash
         self._events = events
         self._courses = courses
         self._enrollments = enrollments
@@ -139,6 +143,16 @@ class AssignmentService:
         await self._require_staff_of(actor, course)
         if await self._submissions.has_any(assignment.id):
             raise Conflict("an assignment with submissions cannot be deleted")
+        if self._trash is not None:  # first: a crash below leaves the assignment live
+            item = Trashed(
+                TrashKind.ASSIGNMENT,
+                assignment.id,
+                course.id,
+                self._clock.now(),
+                actor.id,
+                assignments=[assignment],
+            )
+            await self._trash.put(item)
         await self._assignments.delete(assignment.id)
 
     # --- submissions ---------------------------------------------------------------------

@@ -322,6 +322,16 @@ class Course:
         """The course's lessons now, in outline order."""
         return [lesson.id for module in self.modules for lesson in module.lessons]
 
+    def restore_lesson(
+        self, module_id: str, lesson: LessonOutline, position: int, now: datetime
+    ) -> None:
+        """Put a deleted lesson back where it stood in its module (or last, if it has fewer)."""
+        module = self.module(module_id)
+        if len(module.lessons) >= LESSONS_PER_MODULE_MAX:
+            raise Conflict(f"its module holds {LESSONS_PER_MODULE_MAX} lessons already")
+        module.lessons.insert(min(position, len(module.lessons)), lesson)
+        self.touch(now)
+
     def find_lesson(self, lesson_id: str) -> tuple[Module, LessonOutline] | None:
         for module in self.modules:
             lesson = module.lesson(lesson_id)

@@ -10,6 +10,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from ocp.application.courses import CatalogService, CourseService, OutlineService
+from ocp.application.courses.trash import TrashService
 from ocp.application.files import DirectUploadService, FileService, UploadService
 from ocp.application.identity import (
     AccountService,
@@ -50,6 +51,7 @@ Passwords = Annotated[PasswordService, use(lambda c: c.password_service)]
 Profiles = Annotated[ProfileService, use(lambda c: c.profile_service)]
 Admin = Annotated[AdminService, use(lambda c: c.admin_service)]
 Accounts = Annotated[AccountService, use(lambda c: c.account_service)]
+Trash = Annotated[TrashService, use(lambda c: c.trash_service)]
 Courses = Annotated[CourseService, use(lambda c: c.course_service)]
 Outline = Annotated[OutlineService, use(lambda c: c.outline_service)]
 Catalog = Annotated[CatalogService, use(lambda c: c.catalog_service)]

@@ -13,7 +13,15 @@ from ocp.application.learning import (
     SubmissionDraft,
 )
 from ocp.domain.learning import Assignment, AssignmentChanges
-from ocp.entrypoints.http.deps import Assignments, CurrentUser, Grades, IfMatch, PagingParams, etag
+from ocp.entrypoints.http.deps import (
+    Assignments,
+    CurrentUser,
+    Grades,
+    IfMatch,
+    PagingParams,
+    Trash,
+    etag,
+)
 from ocp.entrypoints.http.paging import link_next
 from ocp.entrypoints.http.problems import responses
 from ocp.entrypoints.http.routing import GuardedRoute
@@ -92,6 +100,18 @@ async def list_assignments(
     return PageOut[AssignmentOut](
         items=[AssignmentOut.from_domain(a) for a in found.items], next_cursor=found.next_cursor
     )
+
+
+@router.post(
+    "/api/v1/assignments/{assignment_id}/restore",
+    response_model=AssignmentOut,
+    summary="Restore a deleted assignment (admin), within 30 days of its deletion",
+    responses=responses(401, 403, 404, 409),
+)
+async def restore_assignment(
+    assignment_id: PathId, user: CurrentUser, trash: Trash, response: Response
+) -> AssignmentOut:
+    return _assignment(response, await trash.restore_assignment(user, assignment_id))
 
 
 @router.get(

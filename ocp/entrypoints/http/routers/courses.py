@@ -17,6 +17,7 @@ from ocp.entrypoints.http.deps import (
     OptionalUser,
     Outline,
     PagingParams,
+    Trash,
     etag,
 )
 from ocp.entrypoints.http.paging import link_next
@@ -170,6 +171,18 @@ async def publish(
     course_id: CourseId, user: CurrentUser, courses: Courses, response: Response
 ) -> CourseOut:
     return _course(response, await courses.publish(user, course_id))
+
+
+@router.post(
+    "/{course_id}/restore",
+    response_model=CourseOut,
+    summary="Restore a deleted course with its lessons and assignments (admin), within 30 days",
+    responses=responses(401, 403, 404, 409),
+)
+async def restore_course(
+    course_id: CourseId, user: CurrentUser, trash: Trash, response: Response
+) -> CourseOut:
+    return _course(response, await trash.restore_course(user, course_id))
 
 
 @router.post(

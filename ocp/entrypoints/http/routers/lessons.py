@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request, Response, status
 
 from ocp.domain.courses import LessonChanges
 from ocp.entrypoints.http.caching import PUBLIC_READ_RESPONSES, public_read
-from ocp.entrypoints.http.deps import CurrentUser, IfMatch, OptionalUser, Outline, etag
+from ocp.entrypoints.http.deps import CurrentUser, IfMatch, OptionalUser, Outline, Trash, etag
 from ocp.entrypoints.http.problems import responses
 from ocp.entrypoints.http.routing import GuardedRoute
 from ocp.entrypoints.http.schemas.courses import LessonOut, LessonPatchIn
@@ -36,6 +36,20 @@ async def get_lesson(
     # Anonymous readers only ever see previews: their copy is the public one.
     if (unchanged := public_read(request, response, etag(lesson.version))) is not None:
         return unchanged
+    return LessonOut.from_domain(lesson)
+
+
+@router.post(
+    "/{lesson_id}/restore",
+    response_model=LessonOut,
+    summary="Restore a deleted lesson where it stood in its module (admin), within 30 days",
+    responses=responses(401, 403, 404, 409),
+)
+async def restore_lesson(
+    lesson_id: LessonId, user: CurrentUser, trash: Trash, response: Response
+) -> LessonOut:
+    lesson = await trash.restore_lesson(user, lesson_id)
+    response.headers["ETag"] = etag(lesson.version)
     return LessonOut.from_domain(lesson)
 
 
