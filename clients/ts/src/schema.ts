@@ -385,6 +385,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/courses/{course_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore a deleted course with its lessons and assignments (admin), within 30 days */
+        post: operations["restoreCourse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/courses/{course_id}/unpublish": {
         parameters: {
             query?: never;
@@ -541,6 +558,23 @@ export interface paths {
         head?: never;
         /** Edit a lesson (course staff); honours If-Match */
         patch: operations["updateLesson"];
+        trace?: never;
+    };
+    "/api/v1/lessons/{lesson_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore a deleted lesson where it stood in its module (admin), within 30 days */
+        post: operations["restoreLesson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/files/tus": {
@@ -804,6 +838,23 @@ export interface paths {
         put?: never;
         /** Set an assignment (course staff) */
         post: operations["createAssignment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assignments/{assignment_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore a deleted assignment (admin), within 30 days of its deletion */
+        post: operations["restoreAssignment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4884,6 +4935,127 @@ export interface operations {
             };
         };
     };
+    restoreCourse: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description retry safely: the same key and body within 24 h replay the first answer (`Idempotent-Replayed: true`); another body: 422; the first still running: 409 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                course_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description true when this is the first answer to this key, replayed */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window ends */
+                    "RateLimit-Reset"?: number;
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    /** @description the version read or written */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CourseOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window ends */
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     unpublishCourse: {
         parameters: {
             query?: never;
@@ -6299,6 +6471,127 @@ export interface operations {
             /** @description Validation failed */
             422: {
                 headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    restoreLesson: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description retry safely: the same key and body within 24 h replay the first answer (`Idempotent-Replayed: true`); another body: 422; the first still running: 409 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                lesson_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description true when this is the first answer to this key, replayed */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window ends */
+                    "RateLimit-Reset"?: number;
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    /** @description the version read or written */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LessonOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window ends */
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
                     /** @description echoed, or made for this request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -8455,6 +8748,127 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window ends */
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    restoreAssignment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description retry safely: the same key and body within 24 h replay the first answer (`Idempotent-Replayed: true`); another body: 422; the first still running: 409 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                assignment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description true when this is the first answer to this key, replayed */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window ends */
+                    "RateLimit-Reset"?: number;
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    /** @description the version read or written */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     /** @description echoed, or made for this request */
                     "X-Request-ID"?: string;
