@@ -21,7 +21,11 @@ def launch_embedded_database(settings: Settings) -> EmbeddedDatabase | None:
     the settings at it; None when nothing needs starting."""
     if settings.database != "mongo" or settings.mongodb_uri:
         return None
-    embedded = EmbeddedDatabase(settings.data_dir / "db")
+    directory = settings.data_dir / "db"
+    if (running := EmbeddedDatabase.running(directory)) is not None:
+        settings.mongodb_uri = running.uri  # `make run` serves: never a second server
+        return None
+    embedded = EmbeddedDatabase(directory)
     settings.mongodb_uri = embedded.start()
     return embedded
 

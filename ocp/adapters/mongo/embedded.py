@@ -6,6 +6,8 @@ imports it. Production sets OCP_MONGODB_URI and nothing here runs.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import socket
 import subprocess
@@ -37,7 +39,11 @@ def _command() -> str:
 
 
 class EmbeddedDatabase:
-    """Starts, waits for and stops one SecantusDB server storing its files in `directory`."""
+    """Starts, waits for and stops one SecantusDB server storing its files in `directory`.
+
+    A started server is announced in `<directory>.json` (its port and process), so another
+    command on the same data directory (`ocp users create` while `make run` serves) uses it
+    instead of starting a second server on the same files."""
 
     def __init__(
         self, directory: Path, port: int | None = None, *, test_commands: bool = False
@@ -51,6 +57,21 @@ class EmbeddedDatabase:
     @property
     def uri(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    @property
+    def _announcement(self) -> Path:
+        return self.directory.with_name(self.directory.name + ".json")
+
+    @classmethod
+    def running(cls, directory: Path) -> EmbeddedDatabase | None:
+        """The server another process started on `directory`, if it still answers."""
+        try:
+            found = json.loads(directory.with_name(directory.name + ".json").read_text())
+            os.kill(int(found["pid"]), 0)  # the process lives (signal 0 checks only)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        other = cls(directory, int(found["port"]))
+        return other if other._answers() else None
 
     def start(self, timeout_s: float = 30.0) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -71,6 +92,8 @@ class EmbeddedDatabase:
                     f"see {self.directory.parent / 'embedded-db.log'}"
                 )
             if self._answers():
+                announced = {"port": self.port, "pid": self._process.pid}
+                self._announcement.write_text(json.dumps(announced))
                 return self.uri
             time.sleep(0.1)
         self.stop()
@@ -90,7 +113,10 @@ class EmbeddedDatabase:
 
     def stop(self, timeout_s: float = 20.0) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
+        if process is None:
+            return  # another process's server (`running`), or never started: not ours
+        self._announcement.unlink(missing_ok=True)
+        if process.poll() is not None:
             return
         process.terminate()  # SIGTERM: the server checkpoints WiredTiger and exits
         try:
