@@ -508,6 +508,7 @@ class Container(containers.DeclarativeContainer):
         refresh_tokens=refresh_tokens,
         one_time_tokens=one_time_tokens,
         hasher=password_hasher,
+        throttle=login_throttle,
         enrollments=enrollments,
         submissions=submissions,
         reviews=reviews,

@@ -250,3 +250,25 @@ async def test_an_admin_deletes_a_user_but_not_themself(client, container):
         "DELETE", "/api/v1/users/me", json={"current_password": PASSWORD}, headers=admin.auth
     )
     assert_problem(own, 422)
+
+
+async def test_a_stolen_token_cannot_guess_the_password_faster_than_a_login(client, container):
+    """Wrong passwords asked again by the account routes count with the login's failures:
+    after `OCP_LOGIN_MAX_FAILURES`, even the right one waits (429 with Retry-After)."""
+    me = await signed_up(client, container, email="guessed@example.com")
+    limit = container.settings().login_max_failures
+    routes = [
+        ("DELETE", "/api/v1/users/me", {}),
+        ("POST", "/api/v1/users/me/email", {"new_email": "elsewhere@example.com"}),
+        ("POST", "/api/v1/users/me/password", {"new_password": "another long password"}),
+    ]
+    for n in range(limit):
+        method, path, body = routes[n % len(routes)]
+        wrong = {**body, "current_password": f"guess number {n}"}
+        answer = await client.request(method, path, json=wrong, headers=me.auth)
+        assert answer.status_code in (403, 422), answer.text
+    right = {"current_password": PASSWORD}
+    throttled = await client.request("DELETE", "/api/v1/users/me", json=right, headers=me.auth)
+    assert_problem(throttled, 429)
+    assert int(throttled.headers["retry-after"]) > 0
+    assert (await client.get("/api/v1/users/me", headers=me.auth)).status_code == 200

@@ -12,11 +12,16 @@ from typing import TypeVar
 from ocp.application.audit import audit_info
 from ocp.application.events.recorder import EventRecorder
 from ocp.application.files.service import FileService
-from ocp.application.identity.common import existing_user, require_admin
+from ocp.application.identity.common import (
+    check_current_password,
+    existing_user,
+    require_admin,
+)
 from ocp.application.ports.common import Clock
 from ocp.application.ports.events import Subject
 from ocp.application.ports.files import FileRepository
 from ocp.application.ports.identity import (
+    LoginThrottle,
     OneTimePurpose,
     OneTimeTokenStore,
     PasswordHasher,
@@ -61,6 +66,7 @@ class AccountService:
         refresh_tokens: RefreshTokenStore,
         one_time_tokens: OneTimeTokenStore,
         hasher: PasswordHasher,
+        throttle: LoginThrottle,
         enrollments: EnrollmentRepository,
         submissions: SubmissionRepository,
         reviews: ReviewRepository,
@@ -74,6 +80,7 @@ class AccountService:
         self._refresh_tokens = refresh_tokens
         self._one_time = one_time_tokens
         self._hasher = hasher
+        self._throttle = throttle
         self._enrollments = enrollments
         self._submissions = submissions
         self._reviews = reviews
@@ -101,8 +108,14 @@ class AccountService:
         )
 
     async def delete_own_account(self, actor: User, current_password: str) -> None:
-        if not await self._hasher.verify(current_password, actor.password_hash):
-            raise PermissionDenied("the current password is not correct")
+        await check_current_password(
+            self._hasher,
+            self._throttle,
+            self._clock.now(),
+            actor,
+            current_password,
+            PermissionDenied("the current password is not correct"),
+        )
         if actor.is_admin:
             raise RuleViolated(
                 "an admin account is deleted by another admin (so one always remains)",

@@ -6,10 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from ocp.application.ports.identity import UserRepository
+from ocp.application.ports.identity import LoginThrottle, PasswordHasher, UserRepository
 from ocp.application.retry import retry_on_stale
-from ocp.domain.errors import NotFound, PermissionDenied, StaleVersion
+from ocp.domain.errors import (
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    TooManyAttempts,
+)
 from ocp.domain.users import User
 
 
@@ -83,3 +90,23 @@ def check_version(entity: User, if_match: int | None) -> None:
 def require_admin(actor: User) -> None:
     if not actor.is_admin:
         raise PermissionDenied("only an admin may do this")
+
+
+async def check_current_password(
+    hasher: PasswordHasher,
+    throttle: LoginThrottle,
+    now: datetime,
+    actor: User,
+    password: str,
+    wrong: DomainError,
+) -> None:
+    """A signed-in user's password, asked again before a sensitive change. Failures count
+    with the login's (per address): a stolen access token cannot try passwords here any
+    faster than at `/auth/token`. `wrong` is what a mismatch raises."""
+    key = actor.email.key
+    wait = await throttle.retry_after(key, now)
+    if wait is not None:
+        raise TooManyAttempts("too many wrong passwords for this account; try again later", wait)
+    if not await hasher.verify(password, actor.password_hash):
+        await throttle.record_failure(key, now)
+        raise wrong

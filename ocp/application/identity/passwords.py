@@ -11,7 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 from ocp.application.events.jobs import Checkpoint, JobQueue
-from ocp.application.identity.common import IdentityPolicy, account_of, save_user
+from ocp.application.identity.common import (
+    IdentityPolicy,
+    account_of,
+    check_current_password,
+    save_user,
+)
 from ocp.application.ports.common import Clock
 from ocp.application.ports.events import Job
 from ocp.application.ports.identity import (
@@ -64,8 +69,14 @@ class PasswordService:
         self, actor: User, session_id: str, current_password: str, new_password: str
     ) -> None:
         secret = Password(new_password)
-        if not await self._hasher.verify(current_password, actor.password_hash):
-            raise RuleViolated("the current password is not correct", field="current_password")
+        await check_current_password(
+            self._hasher,
+            self._throttle,
+            self._clock.now(),
+            actor,
+            current_password,
+            RuleViolated("the current password is not correct", field="current_password"),
+        )
         password_hash = await self._hasher.hash(secret.value)
         now = self._clock.now()
         await save_user(
@@ -154,8 +165,14 @@ class PasswordService:
             email = Email(new_email)
         except RuleViolated as exc:
             raise RuleViolated(str(exc), field="new_email") from None
-        if not await self._hasher.verify(current_password, actor.password_hash):
-            raise PermissionDenied("the current password is not correct")
+        await check_current_password(
+            self._hasher,
+            self._throttle,
+            self._clock.now(),
+            actor,
+            current_password,
+            PermissionDenied("the current password is not correct"),
+        )
         if email.key == actor.email.key:
             raise RuleViolated("is already your address", field="new_email")
         if await self._users.get_by_email(email.key) is not None:
