@@ -85,3 +85,14 @@ async def test_posts_are_limited_per_user(limited):
     assert other.status_code == 201  # a budget per user
     reading = await client.get("/api/v1/users/me", headers=one.auth)
     assert reading.status_code == 200 and "ratelimit-limit" not in reading.headers
+
+
+async def test_the_account_export_spends_the_writes_budget(limited):
+    """An export reads every record of the caller's: it counts as a write, not a free read."""
+    client, container = limited
+    me = await signed_up(client, container)
+    for _ in range(2):
+        export = await client.get("/api/v1/users/me/export", headers=me.auth)
+        assert export.status_code == 200 and export.headers["ratelimit-remaining"] in ("0", "1")
+    refused = await client.get("/api/v1/users/me/export", headers=me.auth)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0

@@ -43,6 +43,8 @@ _BY_ADDRESS = {
     "/api/v1/auth/verify-email/request": ("mail-address", lambda r: r.mail.times(4)),
 }
 _UNLIMITED_POSTS = ("/api/v1/auth/",)
+# Reads that make the server read much (every record of a user's) spend the writes' budget.
+_COSTLY_READS = frozenset({("GET", "/api/v1/users/me/export")})
 
 
 class RateLimits:
@@ -60,7 +62,9 @@ class RateLimits:
         self._rates = rates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != "http" or (
+            scope["method"] != "POST" and (scope["method"], scope["path"]) not in _COSTLY_READS
+        ):
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
@@ -103,6 +107,8 @@ def document(schema: dict[str, Any]) -> None:
         limited = path in _BY_ADDRESS or (
             path.startswith("/api/v1/") and not path.startswith(_UNLIMITED_POSTS)
         )
+        if ("GET", path) in _COSTLY_READS:
+            post, limited = operations.get("get"), True
         if post is None or not limited:
             continue
         answers = post.setdefault("responses", {})
