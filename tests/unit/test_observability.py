@@ -326,3 +326,74 @@ async def test_every_line_logged_while_serving_a_request_carries_its_id(tmp_path
     assert by_message["looking the token up"]["request_id"] == "req-500"
     failed = next(line for line in lines if "exception" in line)
     assert failed["request_id"] == "req-500" and "RuntimeError" in failed["exception"]
+
+
+async def test_the_access_line_names_the_client_its_agent_and_the_bytes_sent(client, caplog):
+    agent = "probe/1.0 " + "x" * 300
+    with caplog.at_level(logging.INFO, logger="ocp.access"):
+        response = await client.get("/openapi.json", headers={"User-Agent": agent})
+    [line] = [r for r in caplog.records if r.name == "ocp.access"]
+    formatted = json.loads(JsonFormatter().format(line))
+    assert formatted["client"] == "127.0.0.1"  # the test transport's peer
+    assert formatted["user_agent"] == agent[:256]
+    assert formatted["response_bytes"] == len(response.content) > 1000
+
+
+@pytest.fixture
+def serve_options(serve_without_serving, monkeypatch):
+    """The uvicorn options `ocp serve` runs with, given OCP_ variables."""
+    import uvicorn
+
+    def options(**env: str) -> dict:
+        captured: dict = {}
+        monkeypatch.setattr(uvicorn, "run", lambda **given: captured.update(given))
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        assert serve_without_serving(["serve"]) == 0
+        return captured
+
+    return options
+
+
+async def client_logged(tmp_path, caplog, options: dict, peer: str) -> str:
+    """The `client` of the access line of a request from `peer` naming another address in
+    X-Forwarded-For, through uvicorn's own handling of that header with `options`."""
+    import httpx
+    import uvicorn
+
+    from ocp.entrypoints.http.app import create_app
+
+    app = create_app(Container.for_settings(test_settings(tmp_path)))
+    config = uvicorn.Config(
+        app,
+        proxy_headers=options["proxy_headers"],
+        forwarded_allow_ips=options["forwarded_allow_ips"],
+        log_config=None,
+    )
+    config.load()
+    caplog.clear()
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=config.loaded_app, client=(peer, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            with caplog.at_level(logging.INFO, logger="ocp.access"):
+                await http.get("/healthz", headers={"X-Forwarded-For": "203.0.113.9"})
+    [line] = [r for r in caplog.records if r.name == "ocp.access"]
+    return line.client
+
+
+def test_x_forwarded_for_names_the_client_only_from_a_trusted_proxy(
+    tmp_path, caplog, serve_options
+):
+    import asyncio
+
+    def logged(options: dict, peer: str) -> str:
+        return asyncio.run(client_logged(tmp_path, caplog, options, peer))
+
+    nobody = serve_options()
+    # Not even from loopback (uvicorn's own default) while no proxy is trusted.
+    assert logged(nobody, "127.0.0.1") == "127.0.0.1"
+    proxies = serve_options(OCP_TRUSTED_PROXIES="10.0.0.0/8, 192.0.2.1")
+    assert proxies["proxy_headers"] is True
+    assert logged(proxies, "198.51.100.7") == "198.51.100.7"
+    assert logged(proxies, "10.1.2.3") == "203.0.113.9"
+    assert logged(proxies, "192.0.2.1") == "203.0.113.9"

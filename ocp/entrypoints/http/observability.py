@@ -79,9 +79,11 @@ def _route_template(scope: Scope) -> str:
 class Observability:
     """Counts every HTTP request by method, route template and status class, times every one
     but a 4xx, keeps the in-flight gauge, and writes one access line (`ocp.access`, INFO) per
-    request: request id, method, route template, status, duration and the user id when one
-    authenticated. Never a query string, header or body, so no password or token can reach
-    the log.
+    request: request id, method, route template, status, duration, the user id when one
+    authenticated, the client's address (the peer's, or the one a trusted proxy names:
+    uvicorn believes X-Forwarded-For from OCP_TRUSTED_PROXIES alone), its User-Agent (at most
+    USER_AGENT_CHARS) and the bytes of the body sent. Never a query string, a body or another
+    header, so no password or token can reach the log.
 
     Why a 4xx is not timed: it is the client's mistake (no token, a typo, a bad body), answered
     before any work, and it is what anyone can produce on every route; timed, each route would
@@ -104,10 +106,14 @@ class Observability:
             return
         started = time.perf_counter()
         status = 500
+        sent = 0
 
         async def send_observed(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
+            nonlocal status, sent
+            kind = message["type"]
+            if kind == "http.response.body":
+                sent += len(message.get("body", b""))
+            elif kind == "http.response.start":
                 status = message["status"]
             await send(message)
 
@@ -137,6 +143,7 @@ class Observability:
                     children[1].observe(elapsed)
             if logging_on:
                 state = scope.get("state") or {}
+                client = scope.get("client")
                 ACCESS_LOG.handle(
                     AccessRecord(
                         method,
@@ -149,9 +156,22 @@ class Observability:
                             "status": status,
                             "duration_ms": round(elapsed * 1000, 2),
                             "user_id": state.get("user_id"),
+                            "client": client[0] if client else None,
+                            "user_agent": _user_agent(scope["headers"]),
+                            "response_bytes": sent,
                         },
                     )
                 )
+
+
+USER_AGENT_CHARS = 256
+
+
+def _user_agent(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name == b"user-agent":
+            return value[:USER_AGENT_CHARS].decode("latin-1")
+    return None
 
 
 class AccessRecord(logging.LogRecord):
