@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     body_idle_timeout_s: float = Field(
         30, gt=0, le=3600, description="a request body that sends nothing for this long is dropped"
     )
+    drain_delay_s: float = Field(
+        0,
+        ge=0,
+        le=300,
+        description="after SIGTERM, keep serving this long with /readyz answering 503 (load "
+        "balancers take the process out), then stop accepting and finish the requests under way",
+    )
     refresh_reuse_grace_s: int = Field(
         10,
         ge=0,

@@ -25,7 +25,7 @@ from ocp.domain.errors import DomainError
 from ocp.domain.users import Role
 from ocp.entrypoints.background import worker_of
 from ocp.entrypoints.http.observability import logging_config, serve_metrics_port
-from ocp.entrypoints.workers import reuse_port_supported, serve_workers
+from ocp.entrypoints.workers import reuse_port_supported, serve_one, serve_workers
 from ocp.settings import Settings, refusals
 
 
@@ -87,11 +87,14 @@ def _serve(args: argparse.Namespace) -> int:
         # Uvicorn drains requests on SIGTERM, then raises the signal again; make that second
         # one an ordinary exit so the `finally` below still stops the embedded database.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        drain_s = settings.drain_delay_s
         if workers > 1 and reuse_port_supported():
             logging.config.dictConfig(options["log_config"])
-            code = serve_workers(options, workers)
-        else:
+            code = serve_workers(options, workers, drain_delay_s=drain_s)
+        elif workers > 1:  # uvicorn's own supervisor (macOS, BSD): no drain delay
             uvicorn.run(**options, workers=workers)
+        else:
+            code = serve_one(options, drain_delay_s=drain_s)
     finally:
         if metrics_server is not None:
             metrics_server.shutdown()

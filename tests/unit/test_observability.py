@@ -203,7 +203,8 @@ def serve_without_serving(tmp_path, monkeypatch):
     monkeypatch.setenv("OCP_FILE_STORE", "memory")
     monkeypatch.setenv("OCP_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setattr(uvicorn, "run", lambda **options: None)
-    monkeypatch.setattr(cli, "serve_workers", lambda options, workers: 0)
+    monkeypatch.setattr(cli, "serve_one", lambda options, **drain: 0)
+    monkeypatch.setattr(cli, "serve_workers", lambda options, workers, **drain: 0)
     monkeypatch.setattr(cli, "reuse_port_supported", lambda: True)
     monkeypatch.setattr(logging.config, "dictConfig", lambda config: None)
     previous = signal.getsignal(signal.SIGTERM)
@@ -341,12 +342,18 @@ async def test_the_access_line_names_the_client_its_agent_and_the_bytes_sent(cli
 
 @pytest.fixture
 def serve_options(serve_without_serving, monkeypatch):
-    """The uvicorn options `ocp serve` runs with, given OCP_ variables."""
-    import uvicorn
+    """The uvicorn options `ocp serve` runs one worker with, given OCP_ variables (and
+    `drain_delay_s` beside them)."""
+    from ocp.entrypoints import cli
 
     def options(**env: str) -> dict:
         captured: dict = {}
-        monkeypatch.setattr(uvicorn, "run", lambda **given: captured.update(given))
+
+        def serve_one(given: dict, **drain: float) -> int:
+            captured.update(given, **drain)
+            return 0
+
+        monkeypatch.setattr(cli, "serve_one", serve_one)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         assert serve_without_serving(["serve"]) == 0
@@ -397,3 +404,21 @@ def test_x_forwarded_for_names_the_client_only_from_a_trusted_proxy(
     assert logged(proxies, "198.51.100.7") == "198.51.100.7"
     assert logged(proxies, "10.1.2.3") == "203.0.113.9"
     assert logged(proxies, "192.0.2.1") == "203.0.113.9"
+
+
+def test_ocp_serve_hands_its_servers_the_drain_delay(
+    serve_options, serve_without_serving, monkeypatch
+):
+    from ocp.entrypoints import cli
+
+    assert serve_options()["drain_delay_s"] == 0
+    assert serve_options(OCP_DRAIN_DELAY_S="7.5")["drain_delay_s"] == 7.5
+    handed: dict = {}
+
+    def serve_workers(options: dict, workers: int, **drain: float) -> int:
+        handed.update(drain)
+        return 0
+
+    monkeypatch.setattr(cli, "serve_workers", serve_workers)
+    assert serve_without_serving(["serve", "--workers", "2"]) == 0
+    assert handed == {"drain_delay_s": 7.5}

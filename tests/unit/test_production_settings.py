@@ -120,7 +120,8 @@ def ocp_command(monkeypatch, tmp_path):
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "unset-after-the-test")
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     monkeypatch.setattr(uvicorn, "run", lambda **options: None)
-    monkeypatch.setattr(cli, "serve_workers", lambda options, workers: 0)
+    monkeypatch.setattr(cli, "serve_one", lambda options, **drain: 0)
+    monkeypatch.setattr(cli, "serve_workers", lambda options, workers, **drain: 0)
     monkeypatch.setattr(logging.config, "dictConfig", lambda config: None)
     previous = signal.getsignal(signal.SIGTERM)
     yield cli

@@ -185,7 +185,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database and the file store answer */
+        /** Readiness: the database and the file store answer, and the process is not draining */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -3240,6 +3240,12 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window ends */
+                    "RateLimit-Reset"?: number;
                     /** @description echoed, or made for this request */
                     "X-Request-ID"?: string;
                     /** @description the version read or written */
@@ -3253,6 +3259,24 @@ export interface operations {
             /** @description Authentication required */
             401: {
                 headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window ends */
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
                     /** @description echoed, or made for this request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
