@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     mongodb_appname: str = Field(
         "ocp", min_length=1, max_length=128, description="client name the server sees"
     )
+    auto_migrate: bool | None = Field(
+        None,
+        description="migrate the database schema at start (`ocp db migrate`) instead of "
+        "refusing to start on an older one; unset: on unless OCP_ENV=production",
+    )
 
     file_store: Literal["local", "s3", "memory"] = "local"
     s3_bucket: str | None = None
@@ -385,6 +390,10 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @property
+    def migrates_at_start(self) -> bool:
+        return self.env != "production" if self.auto_migrate is None else self.auto_migrate
 
     @property
     def sends_hsts(self) -> bool:

@@ -55,6 +55,7 @@ from ocp.adapters.mongo.events import (
 from ocp.adapters.mongo.health import MongoPing
 from ocp.adapters.mongo.idempotency import MongoIdempotencyStore
 from ocp.adapters.mongo.limits import MongoRateCounter
+from ocp.adapters.mongo.migrations import SCHEMA_VERSION, MongoSchema
 from ocp.adapters.mongo.trash import MongoTrashBin
 from ocp.adapters.observability.timing import Timed, instrumented
 from ocp.adapters.security.passwords import BcryptPasswordHasher
@@ -104,7 +105,15 @@ from ocp.application.limits import Limiter
 from ocp.application.ports.files import FileStore
 from ocp.application.ports.stores import Stores
 from ocp.container.embedded import EmbeddedDatabaseSlot
-from ocp.container.lifecycle import launch_embedded_database, start, stop
+from ocp.container.lifecycle import (
+    SchemaOutdated,
+    launch_embedded_database,
+    migrate_schema,
+    ready_schema,
+    schema_versions,
+    start,
+    stop,
+)
 from ocp.entrypoints.http.presenter import SchemaPresenter
 from ocp.settings import Settings
 
@@ -168,6 +177,8 @@ class Container(containers.DeclarativeContainer):
     mongo_database = providers.Singleton(
         lambda client, s: client[s.mongodb_db], mongo_client, settings
     )
+    # Its recorded version, checked at start; migrated by `ocp db migrate` (lifecycle.py).
+    schema = providers.Singleton(MongoSchema, mongo_database, clock)
     # Caches in front of the stores, outermost (the timings under them are database calls),
     # kept true by the change feed of the same technology; started and stopped by lifecycle.
     change_feed = providers.Selector(
@@ -606,4 +617,14 @@ class Container(containers.DeclarativeContainer):
         return container
 
 
-__all__ = ["Container", "launch_embedded_database", "start", "stop"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Container",
+    "SchemaOutdated",
+    "launch_embedded_database",
+    "migrate_schema",
+    "ready_schema",
+    "schema_versions",
+    "start",
+    "stop",
+]

@@ -67,6 +67,8 @@ def _serve(args: argparse.Namespace) -> int:
                 flush=True,
             )
             os.environ["OCP_MONGODB_URI"] = embedded.uri  # the workers connect to this one
+        if not _schema_ready(settings):
+            return 2
         if settings.metrics_enabled and workers > 1:
             _share_metrics_between_workers(settings)
         if settings.metrics_enabled and settings.metrics_port is not None:
@@ -105,6 +107,17 @@ def _serve(args: argparse.Namespace) -> int:
     return code
 
 
+def _schema_ready(settings: Settings) -> bool:
+    """The schema checked (or migrated, OCP_AUTO_MIGRATE) once here, before the workers start;
+    False when it is refused, said in one line."""
+    try:
+        asyncio.run(composition.ready_schema(Container.for_settings(settings)))
+    except composition.SchemaOutdated as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return False
+    return True
+
+
 def _share_metrics_between_workers(settings: Settings) -> None:
     """prometheus-client's multiprocess mode: each worker writes its samples under one
     directory and /metrics adds them up. Emptied at start, so a previous run's dead workers
@@ -135,6 +148,9 @@ def _with_container(work: Callable[[Container], Awaitable[int]]) -> int:
     except DomainError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 1
+    except composition.SchemaOutdated as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _create_user(args: argparse.Namespace) -> int:
@@ -192,6 +208,37 @@ def _demo_seed(args: argparse.Namespace) -> int:
         return 0
 
     return _with_container(work)
+
+
+def _db_migrate(args: argparse.Namespace) -> int:
+    settings = Settings()
+    if settings.database != "mongo":
+        print("OCP_DATABASE=memory keeps nothing between runs: no schema to migrate")
+        return 0
+    migration = asyncio.run(composition.migrate_schema(Container.for_settings(settings)))
+    for step in migration.applied:
+        print(f"applied schema step {step.version}: {step.name}")
+    print(f"the database schema is at version {migration.after}{_compared(migration.after)}")
+    return 0
+
+
+def _db_version(args: argparse.Namespace) -> int:
+    settings = Settings()
+    if settings.database != "mongo":
+        print("OCP_DATABASE=memory keeps nothing between runs: no schema")
+        return 0
+    recorded, expected = asyncio.run(composition.schema_versions(Container.for_settings(settings)))
+    print(f"the database schema is at version {recorded}{_compared(recorded)}")
+    return 1 if recorded < expected else 0
+
+
+def _compared(recorded: int) -> str:
+    expected = composition.SCHEMA_VERSION
+    if recorded < expected:
+        return f", older than this release's {expected}: run `ocp db migrate`"
+    if recorded > expected:
+        return f", newer than this release's {expected}: served, as migrations stay compatible"
+    return ": up to date"
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -256,6 +303,18 @@ def build_parser() -> argparse.ArgumentParser:
         "gc", help="purge deletions older than 30 days (no longer restorable), then `files gc`"
     )
     everything.set_defaults(run=_gc)
+
+    db = commands.add_parser("db", help="the database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    migrate = db.add_parser(
+        "migrate", help="bring the schema (indexes) to this release's version, once per deploy"
+    )
+    migrate.set_defaults(run=_db_migrate)
+    version = db.add_parser(
+        "version", help="the schema version recorded and this release's (exit 1: older)"
+    )
+    version.set_defaults(run=_db_version)
 
     demo = commands.add_parser("demo", help="demo data").add_subparsers(
         dest="demo_command", required=True

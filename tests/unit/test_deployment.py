@@ -61,7 +61,7 @@ def test_the_compose_topology_is_api_replica_set_and_object_store(compose):
     assert env["OCP_S3_BUCKET"] in " ".join(services["minio-init"]["entrypoint"])
     assert "--replSet" in services["mongo"]["command"]
     assert "rs.initiate" in " ".join(services["mongo-init"]["command"])
-    for dependency in ("mongo-init", "minio-init"):
+    for dependency in ("mongo-init", "minio-init", "migrate"):
         assert api["depends_on"][dependency]["condition"] == "service_completed_successfully"
     for name, service in services.items():
         one_shot = service.get("restart") == "no"
@@ -69,6 +69,17 @@ def test_the_compose_topology_is_api_replica_set_and_object_store(compose):
         image = service.get("image", "")
         assert not image.endswith(":latest"), f"{name} runs an unpinned image"
         assert "build" in service or ":" in image, f"{name} runs an unpinned image"
+
+
+def test_the_compose_migration_runs_once_before_the_api_on_its_settings(compose):
+    services = compose["services"]
+    migrate = services["migrate"]
+    assert migrate["command"] == ["ocp", "db", "migrate"] and migrate["restart"] == "no"
+    assert migrate["image"] == services["api"]["image"]
+    # The same database and the same production checks as the API it prepares.
+    assert migrate["environment"] == services["api"]["environment"]
+    assert "OCP_AUTO_MIGRATE" not in migrate["environment"], "production never migrates at start"
+    assert migrate["depends_on"]["mongo-init"]["condition"] == "service_completed_successfully"
 
 
 def dockerfile() -> list[str]:

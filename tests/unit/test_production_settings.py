@@ -94,6 +94,13 @@ def test_an_explicit_data_dir_counts_even_when_it_is_the_default_path(monkeypatc
     assert production(data_dir=None).data_dir == Path("./var")
 
 
+def test_production_refuses_an_older_schema_where_development_migrates_it(tmp_path):
+    assert not production().migrates_at_start, "production migrates with `ocp db migrate`"
+    assert production(auto_migrate=True).migrates_at_start
+    assert test_settings(tmp_path).migrates_at_start
+    assert not test_settings(tmp_path, auto_migrate=False).migrates_at_start
+
+
 def test_the_test_builder_is_development_and_never_refused(tmp_path):
     settings = test_settings(tmp_path)
     assert settings.env == "development" and settings.metrics_token is None
@@ -136,6 +143,7 @@ def ocp_command(monkeypatch, tmp_path):
         ["users", "create", "--email", "root@example.com", "--password", "a long password"],
         ["files", "gc"],
         ["demo", "seed"],
+        ["db", "migrate"],
     ],
 )
 def test_every_command_refuses_an_unsafe_production_configuration(
