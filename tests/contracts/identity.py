@@ -209,6 +209,16 @@ class OneTimeTokenStoreContract(FromStores):
         assert await one_time_tokens.consume(purpose, "h1", NOW) is None
         assert (await one_time_tokens.consume(purpose, "h2", NOW)).user_id == "u2"
 
+    async def test_discard_user_of_every_purpose_at_once(self, one_time_tokens):
+        later = NOW + timedelta(hours=1)
+        for purpose in OneTimePurpose:
+            await one_time_tokens.add(purpose, f"h-{purpose.value}", "u1", later)
+        await one_time_tokens.add(OneTimePurpose.PASSWORD_RESET, "theirs", "u2", later)
+        await one_time_tokens.discard_user(None, "u1")
+        for purpose in OneTimePurpose:
+            assert await one_time_tokens.consume(purpose, f"h-{purpose.value}", NOW) is None
+        assert await one_time_tokens.consume(OneTimePurpose.PASSWORD_RESET, "theirs", NOW)
+
 
 class LoginThrottleContract(FromStores):
     """Fixture `throttle` allows 3 failures within 60 seconds."""

@@ -173,9 +173,9 @@ class InMemoryOneTimeTokenStore:
             return None
         return OneTimeGrant(entry[0], dict(entry[2]))
 
-    async def discard_user(self, purpose: OneTimePurpose, user_id: str) -> None:
+    async def discard_user(self, purpose: OneTimePurpose | None, user_id: str) -> None:
         for key, (owner, _, _) in list(self._tokens.items()):
-            if key[0] is purpose and owner == user_id:
+            if (purpose is None or key[0] is purpose) and owner == user_id:
                 del self._tokens[key]
 
 

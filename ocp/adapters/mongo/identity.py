@@ -283,8 +283,11 @@ class MongoOneTimeTokenStore:
         )
         return OneTimeGrant(doc["user_id"], dict(doc.get("payload") or {})) if doc else None
 
-    async def discard_user(self, purpose: OneTimePurpose, user_id: str) -> None:
-        await self._tokens.delete_many({"user_id": user_id, "purpose": purpose.value})
+    async def discard_user(self, purpose: OneTimePurpose | None, user_id: str) -> None:
+        where: dict[str, str] = {"user_id": user_id}
+        if purpose is not None:
+            where["purpose"] = purpose.value
+        await self._tokens.delete_many(where)
 
 
 @translate_errors

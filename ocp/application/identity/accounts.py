@@ -22,7 +22,6 @@ from ocp.application.ports.events import Subject
 from ocp.application.ports.files import FileRepository
 from ocp.application.ports.identity import (
     LoginThrottle,
-    OneTimePurpose,
     OneTimeTokenStore,
     PasswordHasher,
     RefreshTokenStore,
@@ -136,8 +135,7 @@ class AccountService:
         if user.deleted_at is not None:
             raise NotFound("no such user")
         await self._file_service.erase_files_of(user_id)
-        for purpose in OneTimePurpose:
-            await self._one_time.discard_user(purpose, user_id)
+        await self._one_time.discard_user(None, user_id)  # every kind of mailed token
         now = self._clock.now()
 
         async def attempt(n: int) -> User:

@@ -135,8 +135,8 @@ class OneTimeTokenStore(Protocol):
         """Atomically use a live token once: its grant, or None when unknown, used or expired."""
         ...
 
-    async def discard_user(self, purpose: OneTimePurpose, user_id: str) -> None:
-        """Forget every outstanding token of this purpose for the user."""
+    async def discard_user(self, purpose: OneTimePurpose | None, user_id: str) -> None:
+        """Forget every outstanding token of this purpose (None: of any) for the user."""
         ...
 
 
