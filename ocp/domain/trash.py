@@ -1,4 +1,4 @@
-"""Soft deletion: a deleted course, lesson or assignment waits in the trash for 30 days,
+"""Soft deletion: a deleted course, module, lesson or assignment waits in the trash for 30 days,
 during which an admin may restore it as it was; then `ocp gc` purges it."""
 
 from __future__ import annotations
@@ -15,14 +15,15 @@ RESTORE_WINDOW = timedelta(days=30)
 
 class TrashKind(StrEnum):
     COURSE = "course"
+    MODULE = "module"
     LESSON = "lesson"
     ASSIGNMENT = "assignment"
 
 
 @dataclass(slots=True)
 class Trashed:
-    """What one deletion removed, whole: a course with its lessons and assignments, a lesson
-    with where it stood in its module, or an assignment."""
+    """What one deletion removed, whole: a course with its lessons and assignments, a module
+    with its lessons, a lesson with where it stood in its module, or an assignment."""
 
     kind: TrashKind
     object_id: str
@@ -32,8 +33,10 @@ class Trashed:
     course: Course | None = None
     lessons: list[Lesson] = field(default_factory=list)
     assignments: list[Assignment] = field(default_factory=list)
-    module_id: str | None = None  # a lesson's module ...
-    position: int = 0  # ... and its place in it
+    module_id: str | None = None  # a lesson's module (a module's own id) ...
+    position: int = 0  # ... and its place in it (a module's in its course)
+    title: str = ""  # a module's
+    summary: str = ""
 
     @property
     def id(self) -> str:

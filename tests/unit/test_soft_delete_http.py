@@ -96,3 +96,36 @@ async def test_after_30_days_a_deletion_is_gone_and_gc_purges_it(app):
         await trash.restore_lesson(admin, lesson_id)
     assert await trash.purge() == 1
     assert await trash.purge() == 0
+
+
+async def test_a_deleted_module_comes_back_with_its_lessons_where_it_stood(client, container):
+    from tests.builders import a_module
+
+    admin = await signed_up(client, container, Role.ADMIN)
+    teacher = await a_teacher(client, container)
+    course = await a_course(client, teacher, lessons=2)
+    second = await a_module(client, teacher, course.id, title="Week 2")
+    await a_module(client, teacher, course.id, title="Week 3")
+    path = f"/api/v1/courses/{course.id}/modules"
+    before = (await client.get(path, headers=teacher.auth)).json()
+    assert (
+        await client.delete(f"{path}/{course.module_id}", headers=teacher.auth)
+    ).status_code == 204
+    after = (await client.get(path, headers=teacher.auth)).json()
+    assert [m["title"] for m in after] == ["Week 2", "Week 3"]
+    assert_problem(
+        await client.get(f"/api/v1/lessons/{course.lesson_ids[0]}", headers=teacher.auth), 404
+    )
+    elsewhere = await a_course(client, teacher, lessons=1, title="Another")
+    assert_problem(
+        await client.post(
+            f"/api/v1/courses/{elsewhere.id}/modules/{course.module_id}/restore", headers=admin.auth
+        ),
+        404,
+    )
+    restored = await client.post(f"{path}/{course.module_id}/restore", headers=admin.auth)
+    assert restored.status_code == 200, restored.text
+    assert (await client.get(path, headers=teacher.auth)).json() == before
+    lesson = await client.get(f"/api/v1/lessons/{course.lesson_ids[1]}", headers=teacher.auth)
+    assert lesson.status_code == 200
+    assert second["title"] == "Week 2"

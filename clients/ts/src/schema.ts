@@ -507,6 +507,23 @@ export interface paths {
         patch: operations["updateModule"];
         trace?: never;
     };
+    "/api/v1/courses/{course_id}/modules/{module_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore a deleted module with its lessons where it stood (admin), within 30 days */
+        post: operations["restoreModule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/courses/{course_id}/modules/{module_id}/lessons": {
         parameters: {
             query?: never;
@@ -5969,6 +5986,128 @@ export interface operations {
             /** @description Validation failed */
             422: {
                 headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    restoreModule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description retry safely: the same key and body within 24 h replay the first answer (`Idempotent-Replayed: true`); another body: 422; the first still running: 409 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                course_id: string;
+                module_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description true when this is the first answer to this key, replayed */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window ends */
+                    "RateLimit-Reset"?: number;
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    /** @description the version read or written */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModuleOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    /** @description echoed, or made for this request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window ends */
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
                     /** @description echoed, or made for this request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;

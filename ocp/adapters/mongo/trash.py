@@ -62,6 +62,8 @@ def _to_doc(item: Trashed) -> Doc:
         "assignments": [_assignment_to_doc(a) for a in item.assignments],
         "module_id": item.module_id,
         "position": item.position,
+        "title": item.title,
+        "summary": item.summary,
     }
 
 
@@ -77,4 +79,6 @@ def _from_doc(doc: Doc) -> Trashed:
         assignments=[_assignment_from_doc(d) for d in doc.get("assignments") or []],
         module_id=doc.get("module_id"),
         position=int(doc.get("position", 0)),
+        title=doc.get("title", ""),
+        summary=doc.get("summary", ""),
     )

@@ -76,9 +76,31 @@ class OutlineService:
 
     async def delete_module(self, actor: User, id_or_slug: str, module_id: str) -> None:
         now = self._clock.now()
+        course = await self._roles.staff_course(actor, id_or_slug)
+        module = course.module(module_id)
+        if self._trash is not None:  # first: a crash below leaves the module live
+            lessons = [
+                lesson
+                for outline in module.lessons
+                if (lesson := await self._lessons.get(outline.id)) is not None
+            ]
+            await self._trash.put(
+                Trashed(
+                    TrashKind.MODULE,
+                    module.id,
+                    course.id,
+                    now,
+                    actor.id,
+                    lessons=lessons,
+                    module_id=module.id,
+                    position=course.modules.index(module),
+                    title=module.title,
+                    summary=module.summary,
+                )
+            )
         gone: set[str] = set()
         await self._change(
-            actor, id_or_slug, lambda c: gone.update(c.remove_module(module_id, now))
+            actor, course.id, lambda c: gone.update(c.remove_module(module_id, now)), read=course
         )
         await self._lessons.delete_many(sorted(gone))
 

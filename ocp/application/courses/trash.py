@@ -19,7 +19,7 @@ from ocp.application.ports.common import Clock
 from ocp.application.ports.courses import CourseRepository, LessonRepository
 from ocp.application.ports.learning import AssignmentRepository, EnrollmentRepository
 from ocp.application.ports.trash import TrashBin
-from ocp.domain.courses import Course, Lesson, slug_with_suffix
+from ocp.domain.courses import Course, Lesson, Module, slug_with_suffix
 from ocp.domain.errors import Conflict, DuplicateSlug, NotFound, PermissionDenied
 from ocp.domain.learning import Assignment
 from ocp.domain.trash import RESTORE_WINDOW, Trashed, TrashKind
@@ -63,6 +63,30 @@ class TrashService:
             await _again(self._assignments.add, assignment)
         await self._trash.take(TrashKind.COURSE, course_id)
         return course
+
+    async def restore_module(
+        self, actor: User, course_id_or_slug: str, module_id: str
+    ) -> tuple[Course, Module]:
+        item = await self._restorable(actor, TrashKind.MODULE, module_id)
+        course = await self._courses.get(item.course_id)
+        if course is None:
+            raise Conflict("its course is deleted: restore the course first")
+        if course_id_or_slug not in (course.id, course.slug):
+            raise NotFound("no deleted module of this course to restore")
+        for lesson in item.lessons:
+            await _again(self._lessons.add, lesson)
+        now = self._clock.now()
+        module = Module(module_id, item.title, item.summary, [x.outline for x in item.lessons])
+
+        def put_back(c: Course) -> None:
+            if all(m.id != module_id for m in c.modules):
+                c.restore_module(module, item.position, now)
+
+        course = await change_course(
+            self._courses, self._roles, actor, course.id, put_back, read=course
+        )
+        await self._trash.take(TrashKind.MODULE, module_id)
+        return course, course.module(module_id)
 
     async def restore_lesson(self, actor: User, lesson_id: str) -> Lesson:
         item = await self._restorable(actor, TrashKind.LESSON, lesson_id)

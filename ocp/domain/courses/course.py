@@ -302,6 +302,13 @@ class Course:
         self.touch(now)
         return [lesson.id for lesson in module.lessons]
 
+    def restore_module(self, module: Module, position: int, now: datetime) -> None:
+        """Put a deleted module back where it stood (or last, if there are fewer now)."""
+        if len(self.modules) >= MODULES_MAX:
+            raise Conflict(f"the course holds {MODULES_MAX} modules already")
+        self.modules.insert(min(position, len(self.modules)), module)
+        self.touch(now)
+
     def reorder_modules(self, module_ids: list[str], now: datetime) -> None:
         permutation([m.id for m in self.modules], module_ids, "module_ids")
         by_id = {m.id: m for m in self.modules}

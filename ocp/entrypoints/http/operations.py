@@ -32,6 +32,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/users/{user_id}"): "deleteUser",
     ("GET", "/api/v1/audit"): "listAuditEntries",
     ("POST", "/api/v1/courses/{course_id}/restore"): "restoreCourse",
+    ("POST", "/api/v1/courses/{course_id}/modules/{module_id}/restore"): "restoreModule",
     ("POST", "/api/v1/lessons/{lesson_id}/restore"): "restoreLesson",
     ("POST", "/api/v1/assignments/{assignment_id}/restore"): "restoreAssignment",
     ("GET", "/api/v1/users/me/enrollments"): "listMyEnrollments",

@@ -334,6 +334,19 @@ async def delete_module(
 
 
 @router.post(
+    "/{course_id}/modules/{module_id}/restore",
+    response_model=ModuleOut,
+    summary="Restore a deleted module with its lessons where it stood (admin), within 30 days",
+    responses=responses(401, 403, 404, 409),
+)
+async def restore_module(
+    course_id: CourseId, module_id: CourseId, user: CurrentUser, trash: Trash
+) -> ModuleOut:
+    course, module = await trash.restore_module(user, course_id, module_id)
+    return ModuleOut.from_domain(module, course.position_of(module))
+
+
+@router.post(
     "/{course_id}/modules/{module_id}/lessons",
     response_model=LessonOut,
     status_code=status.HTTP_201_CREATED,
