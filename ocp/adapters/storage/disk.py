@@ -149,9 +149,16 @@ class DiskFileStore:
         return info.size if info is not None else None
 
     async def seal(self, key: str) -> None:
-        """Appended bytes are a file already (synced when moved, or by `_settle_append`)."""
-        if await self.stat(key) is None:
-            raise NotFound("nothing was appended under this key")
+        """Appended bytes are a file already; its parts were never synced (the offset a client
+        resumes from is whatever a crash kept): synced once here, with its directory, before
+        the file is recorded."""
+        path = self._path(key)
+        try:
+            await anyio.to_thread.run_sync(_sync, path)
+        except FileNotFoundError:
+            raise NotFound("nothing was appended under this key") from None
+        except OSError as exc:
+            raise DependencyUnavailable("file store") from exc
 
     def _open_locked(self, path: Path) -> BinaryIO:
         self._ensure_dirs()
@@ -290,6 +297,15 @@ def _seal(handle: BinaryIO, draft: Path, final: Path) -> None:
         os.fsync(directory)  # the rename itself survives a crash
     finally:
         os.close(directory)
+
+
+def _sync(path: Path) -> None:
+    for target in (path, path.parent):
+        fd = os.open(target, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _move(source: Path, target: Path) -> None:
