@@ -272,3 +272,29 @@ async def test_a_stolen_token_cannot_guess_the_password_faster_than_a_login(clie
     assert_problem(throttled, 429)
     assert int(throttled.headers["retry-after"]) > 0
     assert (await client.get("/api/v1/users/me", headers=me.auth)).status_code == 200
+
+
+async def test_an_admin_sees_exports_and_ends_a_users_sessions(client, container):
+    admin = await signed_up(client, container, Role.ADMIN)
+    student = await signed_up(client, container, email="lost-phone@example.com")
+    phone = await login(client, student.email)
+    listed = await client.get(f"/api/v1/users/{student.id}/sessions", headers=admin.auth)
+    assert listed.status_code == 200 and len(listed.json()["items"]) == 2
+    assert not any(i["current"] for i in listed.json()["items"])  # none is the admin's
+    assert_problem(
+        await client.get(f"/api/v1/users/{admin.id}/sessions", headers=student.auth), 403
+    )
+    sessions = (await client.get("/api/v1/users/me/sessions", headers=phone.auth)).json()
+    lost = next(i["id"] for i in sessions["items"] if i["current"])
+    assert_problem(
+        await client.delete(f"/api/v1/users/{admin.id}/sessions/{lost}", headers=admin.auth), 404
+    )
+    ended = await client.delete(f"/api/v1/users/{student.id}/sessions/{lost}", headers=admin.auth)
+    assert ended.status_code == 204
+    assert_problem(await client.get("/api/v1/users/me", headers=phone.auth), 401)
+    assert (await client.get("/api/v1/users/me", headers=student.auth)).status_code == 200
+
+    export = await client.get(f"/api/v1/users/{student.id}/export", headers=admin.auth)
+    assert export.status_code == 200 and export.json()["profile"]["email"] == student.email
+    assert_problem(await client.get(f"/api/v1/users/{admin.id}/export", headers=student.auth), 403)
+    assert_problem(await client.get("/api/v1/users/nobody/export", headers=admin.auth), 404)

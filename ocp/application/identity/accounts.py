@@ -87,6 +87,14 @@ class AccountService:
         self._file_service = file_service
         self._clock = clock
 
+    async def export_user(self, actor: User, user_id: str) -> AccountExport:
+        """A user's data, for an admin answering their request (a deleted account: 404)."""
+        require_admin(actor)
+        user = await existing_user(self._users, user_id)
+        if user.deleted_at is not None:
+            raise NotFound("no such user")
+        return await self.export(user)
+
     async def export(self, actor: User) -> AccountExport:
         """The actor's data, read in pages (a few round trips per few hundred records)."""
         uid = actor.id

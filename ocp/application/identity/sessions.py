@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ocp.application.identity.common import IdentityPolicy, TokenPair, account_of, save_user
+from ocp.application.identity.common import (
+    IdentityPolicy,
+    TokenPair,
+    account_of,
+    existing_user,
+    require_admin,
+    save_user,
+)
 from ocp.application.ports.common import Clock, IdGenerator
 from ocp.application.ports.identity import (
     LoginThrottle,
@@ -164,6 +171,19 @@ class SessionService:
         (every request checks that its session lives). Anyone else's: `NotFound`."""
         if not await self._refresh_tokens.is_family_live(session_id, of_user=actor.id):
             raise NotFound("no such session")
+        await self._refresh_tokens.revoke_family(session_id)
+
+    async def sessions_of_user(self, actor: User, user_id: str) -> list[SessionInfo]:
+        """A user's live sessions, for an admin."""
+        require_admin(actor)
+        await existing_user(self._users, user_id)
+        return await self._refresh_tokens.sessions_of(user_id, self._clock.now())
+
+    async def end_user_session(self, actor: User, user_id: str, session_id: str) -> None:
+        """An admin ends one of a user's sessions (a lost device), as the user can."""
+        require_admin(actor)
+        if not await self._refresh_tokens.is_family_live(session_id, of_user=user_id):
+            raise NotFound("no such session of this user")
         await self._refresh_tokens.revoke_family(session_id)
 
     async def authenticate(self, access_token: str) -> tuple[User, str]:

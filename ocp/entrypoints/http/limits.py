@@ -10,6 +10,7 @@ collection (`RateCounter`), so every process shares one budget."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -43,8 +44,13 @@ _BY_ADDRESS = {
     "/api/v1/auth/verify-email/request": ("mail-address", lambda r: r.mail.times(4)),
 }
 _UNLIMITED_POSTS = ("/api/v1/auth/",)
-# Reads that make the server read much (every record of a user's) spend the writes' budget.
-_COSTLY_READS = frozenset({("GET", "/api/v1/users/me/export")})
+# Reads that make the server read much (every record of a user's: an export, the caller's
+# or, for an admin, anyone's) spend the writes' budget.
+_COSTLY_READ = re.compile(r"^/api/v1/users/[^/]+/export$")
+
+
+def _costly_read(method: str, path: str) -> bool:
+    return method == "GET" and _COSTLY_READ.match(path) is not None
 
 
 class RateLimits:
@@ -63,7 +69,7 @@ class RateLimits:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or (
-            scope["method"] != "POST" and (scope["method"], scope["path"]) not in _COSTLY_READS
+            scope["method"] != "POST" and not _costly_read(scope["method"], scope["path"])
         ):
             await self.app(scope, receive, send)
             return
@@ -107,7 +113,7 @@ def document(schema: dict[str, Any]) -> None:
         limited = path in _BY_ADDRESS or (
             path.startswith("/api/v1/") and not path.startswith(_UNLIMITED_POSTS)
         )
-        if ("GET", path) in _COSTLY_READS:
+        if _costly_read("GET", path):
             post, limited = operations.get("get"), True
         if post is None or not limited:
             continue

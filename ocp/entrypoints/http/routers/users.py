@@ -215,3 +215,42 @@ async def administer_user(
 async def delete_user(user_id: str, user: CurrentUser, accounts: Accounts) -> Response:
     await accounts.delete_user(user, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{user_id}/sessions",
+    response_model=SessionsOut,
+    summary="A user's live sessions (admin)",
+    responses=responses(401, 403, 404),
+)
+async def list_user_sessions(user_id: str, user: CurrentUser, sessions: Sessions) -> SessionsOut:
+    found = await sessions.sessions_of_user(user, user_id)
+    return SessionsOut(items=[SessionOut.from_domain(s, "") for s in found])
+
+
+@router.delete(
+    "/{user_id}/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End one of a user's sessions (admin): its tokens stop at once",
+    responses=responses(401, 403, 404),
+)
+async def end_user_session(
+    user_id: str, session_id: str, user: CurrentUser, sessions: Sessions
+) -> Response:
+    await sessions.end_user_session(user, user_id, session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{user_id}/export",
+    response_model=AccountExportOut,
+    summary="Export every record of a user's (admin), as the user can",
+    responses=responses(401, 403, 404),
+)
+async def export_user(
+    user_id: str, user: CurrentUser, accounts: Accounts, response: Response
+) -> AccountExportOut:
+    export = await accounts.export_user(user, user_id)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Disposition"] = 'attachment; filename="ocp-account-export.json"'
+    return AccountExportOut.from_domain(export, "")
