@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from ocp.application.identity import AccountExport
 from ocp.domain.users import ProfileChanges, Role
 from ocp.entrypoints.http.deps import (
     Accounts,
@@ -132,10 +133,7 @@ async def end_session(session_id: str, user: CurrentUser, sessions: Sessions) ->
 async def export_me(
     session: CurrentSession, accounts: Accounts, response: Response
 ) -> AccountExportOut:
-    export = await accounts.export(session.user)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Disposition"] = 'attachment; filename="ocp-account-export.json"'
-    return AccountExportOut.from_domain(export, session.session_id)
+    return _download(response, await accounts.export(session.user), session.session_id)
 
 
 @router.delete(
@@ -250,7 +248,11 @@ async def end_user_session(
 async def export_user(
     user_id: str, user: CurrentUser, accounts: Accounts, response: Response
 ) -> AccountExportOut:
-    export = await accounts.export_user(user, user_id)
+    return _download(response, await accounts.export_user(user, user_id), "")
+
+
+def _download(response: Response, export: AccountExport, session_id: str) -> AccountExportOut:
+    """An export as a file to keep, never cached on the way."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Disposition"] = 'attachment; filename="ocp-account-export.json"'
-    return AccountExportOut.from_domain(export, "")
+    return AccountExportOut.from_domain(export, session_id)
