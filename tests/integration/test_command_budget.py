@@ -310,6 +310,13 @@ async def _end_session(w: World) -> Call:
     return Call(f"/api/v1/users/me/sessions/{ended}", w.student)
 
 
+async def _end_their_session(w: World) -> Call:
+    other = await login(w.client, w.student.email)
+    theirs = await w.client.get("/api/v1/users/me/sessions", headers=other.auth)
+    ended = next(i["id"] for i in theirs.json()["items"] if i["current"])
+    return Call(f"/api/v1/users/{w.student.id}/sessions/{ended}", w.admin)
+
+
 async def _email_change(w: World) -> Call:
     who = await w.someone()
     body = {"new_email": f"moved{next(_serial)}@example.com", "current_password": PASSWORD}
@@ -437,6 +444,13 @@ ROUTES: list[Row] = [
         "failed tries + files + mailed tokens + update + end sessions + user.deleted", 204),
     Row("DELETE", "/api/v1/users/{id}", AUTH + 5 + AUDITED, _delete_user,
         "user + files + mailed tokens + update + end sessions + user.deleted", 204),
+    Row("GET", "/api/v1/users/{id}/sessions", AUTH + 2,
+        _static("/api/v1/users/{student.id}/sessions", "admin"), "user + their sessions", 200),
+    Row("DELETE", "/api/v1/users/{id}/sessions/{session_id}", AUTH + 2, _end_their_session,
+        "session live and theirs? + revoke", 204),
+    Row("GET", "/api/v1/users/{id}/export", AUTH + 6 + LIMIT,
+        _static("/api/v1/users/{student.id}/export", "admin"),
+        "user + sessions + enrolments + submissions + reviews + files", 200),
     Row("GET", "/api/v1/audit", AUTH + 1, _static("/api/v1/audit", "admin"), "page", 200),
     Row("GET", "/api/v1/users", AUTH + 1, _static("/api/v1/users", "admin"), "page", 200),
     Row("GET", "/api/v1/users/{id}", AUTH + 1, _static("/api/v1/users/{student.id}", "admin"),
