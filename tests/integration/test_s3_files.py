@@ -252,3 +252,32 @@ async def test_head_of_a_redirected_download_answers_itself(s3_api):
     assert head.status_code == 200
     assert head.headers["content-length"] == str(len(PNG))
     assert head.headers["etag"] == f'"{file["sha256"]}"'
+
+
+async def test_a_part_the_store_refused_stays_in_the_tail_and_nothing_is_lost(
+    s3_store, small_parts, monkeypatch
+):
+    """The store fails one part's upload mid-append: what arrived is still kept whole (the
+    refused part's bytes wait in the tail), and the upload resumes and completes intact."""
+    from ocp.application.ports.common import DependencyUnavailable as Down
+
+    data = hashlib.sha256(b"tail").digest() * ((12 << 20) // 32)
+    real = s3_store._put_part
+    calls = 0
+
+    async def flaky(name, upload_id, number, part):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise Down("file store")
+        return await real(name, upload_id, number, part)
+
+    monkeypatch.setattr(s3_store, "_put_part", flaky)
+    with pytest.raises(Down):
+        await s3_store.append("k", 0, chunks_of(data[: 11 << 20], 1 << 20), len(data))
+    kept = await s3_store.appended("k")
+    assert kept == 10 << 20  # every byte that arrived: one part stored, the refused one in the tail
+    monkeypatch.setattr(s3_store, "_put_part", real)
+    await s3_store.append("k", kept, chunks_of(data[kept:], 1 << 20), len(data))
+    await s3_store.seal("k")
+    assert await read_all(await s3_store.open("k")) == data

@@ -230,8 +230,10 @@ class S3FileStore:
                 size += len(data)
                 while len(buffer) >= PART_BYTES:
                     part = bytes(buffer[:PART_BYTES])
-                    del buffer[:PART_BYTES]
                     etags.append(await self._put_part(name, state.upload_id, len(etags) + 1, part))
+                    # Only once the part is stored: a failed upload leaves its bytes to the
+                    # tail, so the parts and the tail always add up to the size committed.
+                    del buffer[:PART_BYTES]
                 if time.time() - state.held_at > RENEW_S:
                     state = await self._save(name, replace(state, held_at=time.time()))
             if sha256 is not None and digest.digest() != sha256:
