@@ -261,6 +261,12 @@ class LessonRepositoryContract(FromStores):
             await lessons.update(lesson, expected_version=1)
         assert (await lessons.get(lesson.id)).title == "Renamed"
 
+    async def test_a_courses_lessons_read_at_once(self, lessons):
+        a, b, c = a_lesson("c1"), a_lesson("c1"), a_lesson("c2")
+        await lessons.add_many([a, b, c])
+        assert sorted(x.id for x in await lessons.of_course("c1")) == sorted([a.id, b.id])
+        assert await lessons.of_course("none") == []
+
     async def test_deleting_by_ids_and_by_course(self, lessons):
         a, b = a_lesson("c1"), a_lesson("c1")
         c = a_lesson("c2")

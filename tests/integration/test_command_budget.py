@@ -470,9 +470,9 @@ ROUTES: list[Row] = [
         "course + update", 200),
     Row("POST", "/api/v1/courses/{id}/archive", AUTH + 2 + AUDITED + LIMIT, _archive,
         "course + update + course.archived", 200),
-    Row("DELETE", "/api/v1/courses/{id}", AUTH + 6 + AUDITED, _delete_course,
-        "course + any enrollment? + its assignments + trash + delete course + its lessons "
-        "+ course.deleted", 204),
+    Row("DELETE", "/api/v1/courses/{id}", AUTH + 7 + AUDITED, _delete_course,
+        "course + any enrollment? + its lessons + its assignments + trash + delete course "
+        "+ delete its lessons + course.deleted", 204),
     Row("PUT", "/api/v1/courses/{id}/instructors/{user_id}", AUTH + 3 + AUDITED,
         _co_instructor, "course + user + update + course.instructor_added", 204),
     Row("DELETE", "/api/v1/courses/{id}/instructors/{user_id}", AUTH + 2 + AUDITED,
@@ -492,8 +492,8 @@ ROUTES: list[Row] = [
     Row("PATCH", "/api/v1/courses/{id}/modules/{module_id}", AUTH + 2,
         _static("/api/v1/courses/{course_id}/modules/{module_id}", "teacher", json=_RENAME),
         "course + update", 200),
-    Row("DELETE", "/api/v1/courses/{id}/modules/{module_id}", AUTH + 3, _delete_module,
-        "course + trash (+ one read per lesson it holds) + update", 204),
+    Row("DELETE", "/api/v1/courses/{id}/modules/{module_id}", AUTH + 4, _delete_module,
+        "course + its lessons (one read) + trash + update", 204),
     Row("PUT", "/api/v1/courses/{id}/modules/order", AUTH + 2, _module_order,
         "course + update", 200),
     Row("POST", "/api/v1/courses/{id}/modules/{module_id}/lessons", AUTH + 3 + LIMIT, _add_lesson,

@@ -135,6 +135,9 @@ class InMemoryLessonRepository:
         for lesson_id in lesson_ids:
             self._by_id.pop(lesson_id, None)
 
+    async def of_course(self, course_id: str) -> list[Lesson]:
+        return [copy.deepcopy(v) for v in self._by_id.values() if v.course_id == course_id]
+
     async def delete_course(self, course_id: str) -> None:
         for lesson_id in [i for i, v in self._by_id.items() if v.course_id == course_id]:
             del self._by_id[lesson_id]

@@ -430,6 +430,9 @@ class MongoLessonRepository:
         if lesson_ids:
             await self._lessons.delete_many({"_id": {"$in": lesson_ids}})
 
+    async def of_course(self, course_id: str) -> list[Lesson]:
+        return [_lesson_from_doc(doc) async for doc in self._lessons.find({"course_id": course_id})]
+
     async def delete_course(self, course_id: str) -> None:
         await self._lessons.delete_many({"course_id": course_id})
 

@@ -151,12 +151,8 @@ class CourseService:
 
     async def _parts_of(self, course: Course) -> tuple[list[Lesson], list[Assignment]]:
         """The lessons and assignments a course's deletion takes with it (a draft's: few)."""
-        lessons = [
-            lesson
-            for module in course.modules
-            for outline in module.lessons
-            if (lesson := await self._lessons.get(outline.id)) is not None
-        ]
+        by_id = {lesson.id: lesson for lesson in await self._lessons.of_course(course.id)}
+        lessons = [by_id[o.id] for m in course.modules for o in m.lessons if o.id in by_id]
         assignments: list[Assignment] = []
         if self._assignments is not None:
             while batch := await self._assignments.list_course(

@@ -79,11 +79,8 @@ class OutlineService:
         course = await self._roles.staff_course(actor, id_or_slug)
         module = course.module(module_id)
         if self._trash is not None:  # first: a crash below leaves the module live
-            lessons = [
-                lesson
-                for outline in module.lessons
-                if (lesson := await self._lessons.get(outline.id)) is not None
-            ]
+            by_id = {lesson.id: lesson for lesson in await self._lessons.of_course(course.id)}
+            lessons = [by_id[o.id] for o in module.lessons if o.id in by_id]
             await self._trash.put(
                 Trashed(
                     TrashKind.MODULE,

@@ -76,6 +76,10 @@ class LessonRepository(Protocol):
         """Replace the lesson if its version is still `expected_version`, else `StaleVersion`."""
         ...
 
+    async def of_course(self, course_id: str) -> list[Lesson]:
+        """Every lesson of a course, in one round trip (what its deletion takes along)."""
+        ...
+
     async def delete_many(self, lesson_ids: list[str]) -> None: ...
 
     async def delete_course(self, course_id: str) -> None:
