@@ -104,7 +104,7 @@ async def test_a_deleted_module_comes_back_with_its_lessons_where_it_stood(clien
     admin = await signed_up(client, container, Role.ADMIN)
     teacher = await a_teacher(client, container)
     course = await a_course(client, teacher, lessons=2)
-    second = await a_module(client, teacher, course.id, title="Week 2")
+    await a_module(client, teacher, course.id, title="Week 2")
     await a_module(client, teacher, course.id, title="Week 3")
     path = f"/api/v1/courses/{course.id}/modules"
     before = (await client.get(path, headers=teacher.auth)).json()
@@ -128,4 +128,3 @@ async def test_a_deleted_module_comes_back_with_its_lessons_where_it_stood(clien
     assert (await client.get(path, headers=teacher.auth)).json() == before
     lesson = await client.get(f"/api/v1/lessons/{course.lesson_ids[1]}", headers=teacher.auth)
     assert lesson.status_code == 200
-    assert second["title"] == "Week 2"
